@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "fanclub.core"
+    label = "core"
+    verbose_name = "Core"
+
+    def ready(self) -> None:
+        from fanclub.core import logging as fanclub_logging
+
+        fanclub_logging.configure_structlog()

@@ -1,0 +1,178 @@
+"""Cross-cutting HTTP behaviour: request ids, metrics, API error shape, rate limits."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+
+from fanclub.core import errors, ratelimit
+from fanclub.core.metrics import DB_QUERIES, LATENCY, REQUESTS
+from fanclub.core.request_id import HEADER, accept_or_generate, current_request_id
+
+logger = structlog.get_logger("fanclub.request")
+Handler = Callable[[HttpRequest], HttpResponse]
+
+
+class RequestIdMiddleware:
+    """Binds a request id to the request, the log context and the response header."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = accept_or_generate(request.headers.get(HEADER))
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = current_request_id.set(request_id)
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            response = self.get_response(request)
+            response[HEADER] = request_id
+            return response
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+            current_request_id.reset(token)
+
+
+class _QueryCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+class MetricsMiddleware:
+    """Request count, latency and database queries per request, labelled by route pattern.
+
+    Also converts any error response on an /api/ path that Django produced itself (unknown route,
+    wrong method, CSRF failure, an unhandled exception) into the standard JSON error shape, and
+    writes one access log line per request.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        counter = _QueryCounter()
+        started = time.perf_counter()
+        with connection.execute_wrapper(counter):
+            response = self.get_response(request)
+        elapsed = time.perf_counter() - started
+        if errors.is_api_path(request.path) and response.status_code >= 400 and not _is_json(response):
+            response = _as_api_error(response)
+        route = _route_label(request)
+        REQUESTS.labels(route, request.method, str(response.status_code)).inc()
+        LATENCY.labels(route, request.method).observe(elapsed)
+        DB_QUERIES.labels(route).observe(counter.count)
+        log = logger.warning if response.status_code >= 500 else logger.info
+        log(
+            "request",
+            method=request.method,
+            path=request.path,
+            route=route,
+            status=response.status_code,
+            duration_ms=round(elapsed * 1000, 2),
+            db_queries=counter.count,
+        )
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not errors.is_api_path(request.path):
+            return None
+        logging.getLogger("fanclub.errors").exception("unhandled exception", exc_info=exception)
+        return errors.error_response(request, status=500, message="An unexpected error occurred.")
+
+
+def _is_json(response: HttpResponse) -> bool:
+    return response.get("Content-Type", "").startswith("application/json")
+
+
+def _as_api_error(response: HttpResponse) -> HttpResponse:
+    status = response.status_code
+    details = None
+    message = None
+    if status == 405 and response.has_header("Allow"):
+        details = {"allowed": [m.strip() for m in response["Allow"].split(",")]}
+        message = f"Method not allowed. Allowed: {response['Allow']}"
+    if status == 404:
+        message = "No API endpoint matches this path."
+    replacement = errors.error_response(None, status=status, message=message, details=details)
+    for header in ("Allow", "Retry-After"):
+        if response.has_header(header):
+            replacement[header] = response[header]
+    return replacement
+
+
+def _route_label(request: HttpRequest) -> str:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return "unmatched"
+    return "/" + str(match.route)
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client address, trusting X-Forwarded-For only for the configured number of proxies."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+_EXEMPT_PREFIXES = ("/static/", "/healthz", "/readyz", "/metrics")
+
+
+class RateLimitMiddleware:
+    """Applies the per-route limit to the client IP and, when signed in, to the user as well."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        decision = getattr(request, "rate_limit", None)
+        if decision is not None and decision.allowed:
+            for name, value in ratelimit.headers_for(decision).items():
+                response[name] = value
+        return response
+
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> HttpResponse | None:
+        if not settings.RATE_LIMIT_ENABLED or request.path.startswith(_EXEMPT_PREFIXES):
+            return None
+        match = request.resolver_match
+        view_name = match.view_name if match else None
+        user = getattr(request, "user", None)
+        authenticated = bool(user is not None and user.is_authenticated)
+        rule = ratelimit.rules_for(view_name, authenticated=authenticated)
+        backend = ratelimit.get_backend()
+        scope = view_name if view_name in ratelimit.ROUTE_LIMITS else "default"
+        keys = [f"{scope}:ip:{client_ip(request)}"]
+        if authenticated:
+            keys.append(f"{scope}:user:{user.pk}")  # type: ignore[union-attr]
+        decisions = [ratelimit.decide(backend, key, rule) for key in keys]
+        worst = min(decisions, key=lambda d: (d.allowed, d.remaining))
+        request.rate_limit = worst  # type: ignore[attr-defined]
+        if worst.allowed:
+            return None
+        headers = ratelimit.headers_for(worst)
+        message = f"Too many requests. Try again in {worst.retry_after_seconds} seconds."
+        if errors.is_api_path(request.path):
+            return errors.error_response(request, status=429, message=message, headers=headers)
+        from django.shortcuts import render
+
+        response = render(request, "429.html", {"message": message}, status=429)
+        for name, value in headers.items():
+            response[name] = value
+        return response
+
