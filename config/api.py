@@ -48,7 +48,9 @@ api = NinjaAPI(
 
 @api.exception_handler(errors.ApiError)
 def _api_error(request: HttpRequest, exc: errors.ApiError) -> HttpResponse:
-    return errors.error_response(request, status=exc.status, code=exc.code, message=exc.message, details=exc.details)
+    return errors.error_response(
+        request, status=exc.status, code=exc.code, message=exc.message, details=exc.details
+    )
 
 
 @api.exception_handler(ValidationError)

@@ -7,53 +7,7 @@ from pathlib import Path
 import dj_database_url
 
 from config.env import ConfigError, Env
-
-BASE_DIR = Path(__file__).resolve().parent.parent
-DEV_SECRET_KEY = "insecure-development-key-change-me-in-production-0123456789"  # noqa: S105
-
-
-def read_config(env: Env) -> dict:
-    """Parse every variable; problems are collected in ``env.problems`` instead of raised."""
-    mode = env.choice("FANCLUB_MODE", ("development", "production", "test"), "development")
-    production = mode == "production"
-    cfg = {
-        "MODE": mode,
-        "DEBUG": env.bool("DEBUG", default=mode == "development"),
-        "SECRET_KEY": env.str("SECRET_KEY", DEV_SECRET_KEY),
-        "ALLOWED_HOSTS": env.list(
-            "ALLOWED_HOSTS", [] if production else ["127.0.0.1", "localhost", "[::1]", "testserver"]
-        ),
-        "CSRF_TRUSTED_ORIGINS": env.list("CSRF_TRUSTED_ORIGINS"),
-        "DATA_DIR": Path(env.str("DATA_DIR", str(BASE_DIR / ".data"))).resolve(),
-        "DATABASE_URL": env.url("DATABASE_URL", ("postgres", "postgresql")),
-        "DATABASE_CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
-        "REDIS_URL": env.url("REDIS_URL", ("redis", "rediss", "unix")),
-        "LOG_LEVEL": env.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
-        "LOG_FORMAT": env.choice("LOG_FORMAT", ("json", "console"), "json"),
-        "RATE_LIMIT_ENABLED": env.bool("RATE_LIMIT_ENABLED", default=True),
-        "RATE_LIMIT_ANON_PER_MINUTE": env.int("RATE_LIMIT_ANON_PER_MINUTE", 300, minimum=1),
-        "RATE_LIMIT_USER_PER_MINUTE": env.int("RATE_LIMIT_USER_PER_MINUTE", 600, minimum=1),
-        "TRUSTED_PROXY_COUNT": env.int("TRUSTED_PROXY_COUNT", 0, minimum=0),
-        "API_MAX_BODY_BYTES": env.int("API_MAX_BODY_BYTES", 1_048_576, minimum=1024),
-        "WS_PUBLIC_PORT": env.int("WS_PUBLIC_PORT", 0, minimum=0),
-        "SECURE_SSL_REDIRECT": env.bool("SECURE_SSL_REDIRECT", default=production),
-        "HSTS_SECONDS": env.int("HSTS_SECONDS", 31_536_000 if production else 0, minimum=0),
-        "EMAIL_URL": env.str("EMAIL_URL", "console://"),
-        "DEFAULT_FROM_EMAIL": env.str("DEFAULT_FROM_EMAIL", "Fanclub <noreply@fanclub.localhost>"),
-        "WORKER_STALE_SECONDS": env.int("WORKER_STALE_SECONDS", 60, minimum=5),
-        "METRICS_TOKEN": env.str("METRICS_TOKEN"),
-    }
-    if production:
-        if cfg["SECRET_KEY"] == DEV_SECRET_KEY or len(cfg["SECRET_KEY"]) < 50:
-            env.problems.append("SECRET_KEY: production needs a unique random key of at least 50 characters")
-        if cfg["DEBUG"]:
-            env.problems.append("DEBUG: must be false in production")
-        if not cfg["ALLOWED_HOSTS"]:
-            env.problems.append("ALLOWED_HOSTS: production needs the list of host names the site answers to")
-    if cfg["EMAIL_URL"].split("://", 1)[0] not in ("console", "smtp", "smtps", "memory"):
-        env.problems.append("EMAIL_URL: expected console://, memory://, smtp://... or smtps://...")
-    return cfg
-
+from config.options import BASE_DIR, read_config
 
 _env = Env()
 CONFIG = read_config(_env)

@@ -48,5 +48,7 @@ def user_avatar_generate(*, user_id: int) -> bool:
         user = User.objects.select_for_update().filter(pk=user_id).first()
         if user is None or user.avatar:
             return False
-        user.avatar.save(f"{user.pk}-{user.handle.lower()}.png", ContentFile(avatars.identicon_png(user.handle)))
+        user.avatar.save(
+            f"{user.pk}-{user.handle.lower()}.png", ContentFile(avatars.identicon_png(user.handle))
+        )
     return True

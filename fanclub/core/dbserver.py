@@ -45,7 +45,9 @@ def _ensure_database(server: EmbeddedServer) -> None:
     with psycopg.connect(
         host=server.socket_dir, port=server.port, user=server.user, dbname="postgres", autocommit=True
     ) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
+        ).fetchone()
         if not exists:
             logger.info("creating database %s", DATABASE_NAME)
             connection.execute(f'CREATE DATABASE "{DATABASE_NAME}"')

@@ -8,7 +8,9 @@ REQUIRED_EXTENSIONS = ("vector", "pg_trgm")
 
 
 def missing_extensions(cursor: Any) -> list[str]:
-    cursor.execute("SELECT name FROM pg_available_extensions WHERE name = ANY(%s)", [list(REQUIRED_EXTENSIONS)])
+    cursor.execute(
+        "SELECT name FROM pg_available_extensions WHERE name = ANY(%s)", [list(REQUIRED_EXTENSIONS)]
+    )
     available = {row[0] for row in cursor.fetchall()}
     return [name for name in REQUIRED_EXTENSIONS if name not in available]
 

@@ -175,4 +175,3 @@ class RateLimitMiddleware:
         for name, value in headers.items():
             response[name] = value
         return response
-

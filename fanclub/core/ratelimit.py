@@ -159,9 +159,7 @@ ROUTE_LIMITS: dict[str, Rule] = {}
 def rules_for(view_name: str | None, *, authenticated: bool) -> Rule:
     if view_name and view_name in ROUTE_LIMITS:
         return ROUTE_LIMITS[view_name]
-    per_minute = (
-        settings.RATE_LIMIT_USER_PER_MINUTE if authenticated else settings.RATE_LIMIT_ANON_PER_MINUTE
-    )
+    per_minute = settings.RATE_LIMIT_USER_PER_MINUTE if authenticated else settings.RATE_LIMIT_ANON_PER_MINUTE
     return Rule(limit=per_minute, window_seconds=60)
 
 

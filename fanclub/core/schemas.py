@@ -15,7 +15,7 @@ class ErrorBody(Schema):
     code: str
     message: str
     details: object | None = None
-    requestId: str  # noqa: N815 - wire name
+    requestId: str
     timestamp: str
 
 
