@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 SETTINGS = "config.settings"
+SOCKET_ENV = "FANCLUB_DB_SOCKET_DIR"
 
 
 def read_process_config() -> tuple[dict, list[str]]:
@@ -40,10 +41,18 @@ def _setup_django() -> None:
     django.setup()
 
 
-def _manage(*args: str) -> None:
+def _share_database_with_children() -> None:
+    """Children of a supervisor attach to the private PostgreSQL this process started and holds."""
+    from django.conf import settings
+
+    if settings.EMBEDDED_DATABASE:
+        os.environ[SOCKET_ENV] = settings.DATABASES["default"]["HOST"]
+
+
+def _manage(*args: str, verbosity: int = 1) -> None:
     from django.core.management import call_command
 
-    call_command(*args)
+    call_command(*args, verbosity=verbosity)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -201,6 +210,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         created = demo.demo_load()
         print(f"fanclub: loaded demo data ({len(created)} accounts, password {demo.DEMO_PASSWORD!r}).")
     _prepare_metrics_dir(cfg)
+    _share_database_with_children()
     if not os.environ.get("WS_PUBLIC_PORT"):
         os.environ["WS_PUBLIC_PORT"] = str(cfg["WS_PORT"])
     print(f"fanclub: serving http://{cfg['HOST']}:{cfg['PORT']}  (WebSockets on port {cfg['WS_PORT']})")
@@ -214,6 +224,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _setup_django()
     _manage("collectstatic", "--noinput", verbosity=0)
     _prepare_metrics_dir(cfg)
+    _share_database_with_children()
     http = not args.ws_only
     ws = not args.http_only
     return _supervise(_web_commands(cfg, http=http, ws=ws))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
@@ -22,7 +22,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @cache_control(max_age=300, public=True)
-def avatar(request: HttpRequest, handle: str) -> HttpResponse:
+def avatar(request: HttpRequest, handle: str) -> HttpResponseBase:
     """Public avatar of an account (avatars are part of the public persona)."""
     user = get_object_or_404(User.objects.only("avatar"), handle__iexact=handle, is_active=True)
     if not user.avatar:
