@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+# Assertion helpers imported by test modules get pytest's detailed failure messages too.
+pytest.register_assert_rewrite("fanclub.core.tests.assertions", "fanclub.core.tests.websocket")
 
 
 def _free_port() -> int:
@@ -30,7 +35,7 @@ class RedisServer:
                 "(`make test` installs it with apt)."
             )
         self.port = _free_port()
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             [
                 binary,
                 "--port",
@@ -84,6 +89,14 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own, which the test may stop (dependency-failure tests)."""
+    server = RedisServer(tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def redis_client(redis_url: str) -> Iterator[object]:
     import redis
 
@@ -99,6 +112,33 @@ def _fresh_rate_limits() -> Iterator[None]:
     ratelimit.set_backend(None)
     yield
     ratelimit.set_backend(None)
+
+
+PROCRASTINATE_TABLES = (
+    "procrastinate_events",
+    "procrastinate_periodic_defers",
+    "procrastinate_jobs",
+    "procrastinate_workers",
+)
+
+
+@pytest.fixture(autouse=True)
+def _empty_job_queue(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a transactional test, empty Procrastinate's tables too.
+
+    Django's flush skips them (their models are unmanaged), so jobs, periodic defers and workers
+    committed by one test would otherwise reach the next: a job it did not expect, a queueing lock
+    already taken, a worker heartbeat.
+    """
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    if not (transactional or {"transactional_db", "live_server"} & set(request.fixturenames)):
+        return
+    from django.db import connection
+
+    with request.getfixturevalue("django_db_blocker").unblock(), connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(PROCRASTINATE_TABLES)} CASCADE")
 
 
 @pytest.fixture
@@ -126,3 +166,84 @@ def make_user(db: None) -> Callable[..., object]:
         )
 
     return make
+
+
+class WorkerThread:
+    """A real Procrastinate worker (its own event loop and connection) running in a thread.
+
+    It registers itself and sends heartbeats exactly like `fanclub worker`; it belongs to a private
+    app with no tasks, listening on a queue nothing uses, so it never takes the test's jobs.
+    """
+
+    def __init__(self) -> None:
+        from procrastinate import App, PsycopgConnector
+        from procrastinate.contrib.django.utils import connector_params
+
+        self.app = App(connector=PsycopgConnector(kwargs=connector_params("default")))
+        self.loop = asyncio.new_event_loop()
+        self.task: asyncio.Task[None] | None = None
+        self.scheduled = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="test-procrastinate-worker", daemon=True)
+
+    def _run(self) -> None:
+        async def work() -> None:
+            async with self.app.open_async():
+                await self.app.run_worker_async(
+                    queues=["test-heartbeat-only"],
+                    wait=True,
+                    install_signal_handlers=False,
+                    listen_notify=False,
+                    name="test-worker",
+                )
+
+        asyncio.set_event_loop(self.loop)
+        self.task = self.loop.create_task(work())
+        self.scheduled.set()
+        try:
+            self.loop.run_until_complete(self.task)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self.loop.close()
+
+    def start(self) -> int:
+        """Start the worker; returns its id once it has registered in procrastinate_workers."""
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT coalesce(max(id), 0) FROM procrastinate_workers")
+            (before,) = cursor.fetchone()
+        self.thread.start()
+        self.scheduled.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT id FROM procrastinate_workers WHERE id > %s ORDER BY id", [before])
+                rows = cursor.fetchall()
+            if rows:
+                return int(rows[-1][0])
+            time.sleep(0.02)
+        raise RuntimeError("the test worker did not register")
+
+    def stop(self) -> None:
+        """Stop gracefully: the worker unregisters (deletes its heartbeat row) on the way out."""
+        if self.task is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.task.cancel)
+        self.thread.join(15)
+        assert not self.thread.is_alive(), "the test worker did not stop"
+
+
+@pytest.fixture
+def worker_thread(django_db_setup: None) -> Iterator[WorkerThread]:
+    """A real Procrastinate worker the test starts (and may stop) itself; stopped at teardown."""
+    worker = WorkerThread()
+    yield worker
+    if worker.thread.is_alive():
+        worker.stop()
+
+
+@pytest.fixture
+def running_worker(worker_thread: WorkerThread, django_db_blocker: object) -> int:
+    """A live Procrastinate worker for the test's duration; its worker id."""
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        return worker_thread.start()

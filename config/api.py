@@ -1,7 +1,8 @@
 """The one NinjaAPI: /api/v1, its error handlers and the routers of every app.
 
-Default-deny: every operation needs a signed-in session (with CSRF on writes) unless it declares
-``auth=None`` explicitly; the authorization matrix test pins each operation's access.
+Default-deny: every operation needs credentials unless it declares ``auth=None`` explicitly: a
+session-bound JWT access token, a personal API token (scoped: read/write/billing), or the browser's
+session cookie (with CSRF on writes). The authorization matrix test pins each operation's access.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.operation import Operation
 from ninja.parser import Parser
-from ninja.security import django_auth
 
+from fanclub.accounts.auth import API_AUTH
 from fanclub.core import errors
 
 logger = logging.getLogger("fanclub.errors")
@@ -34,12 +36,18 @@ class JsonParser(Parser):
         return cast(dict[str, Any], json.loads(request.body))
 
 
-api = NinjaAPI(
+class FanclubAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        """The endpoint's own name (``list_creators``): STYLE.md's operation ids, stable for clients."""
+        return operation.view_func.__name__
+
+
+api = FanclubAPI(
     title="Fanclub API",
     version="1",
     description="The Fanclub JSON API. Every error uses the shape documented under `Error`.",
     urls_namespace="api",
-    auth=django_auth,
+    auth=API_AUTH,
     parser=JsonParser(),
     docs_url="/docs",
     openapi_url="/openapi.json",
@@ -49,7 +57,12 @@ api = NinjaAPI(
 @api.exception_handler(errors.ApiError)
 def _api_error(request: HttpRequest, exc: errors.ApiError) -> HttpResponse:
     return errors.error_response(
-        request, status=exc.status, code=exc.code, message=exc.message, details=exc.details
+        request,
+        status=exc.status,
+        code=exc.code,
+        message=exc.message,
+        details=exc.details,
+        headers=getattr(exc, "headers", None),
     )
 
 
@@ -112,3 +125,7 @@ def _unhandled(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 api.add_router("/", "fanclub.accounts.api.router")
+api.add_router("/", "fanclub.media.api.router")
+api.add_router("/", "fanclub.creators.api.router")
+api.add_router("/", "fanclub.social.api.router")
+api.add_router("/", "fanclub.content.api.router")

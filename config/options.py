@@ -27,6 +27,7 @@ def read_config(env: Env) -> dict[str, Any]:
         ),
         "CSRF_TRUSTED_ORIGINS": env.list("CSRF_TRUSTED_ORIGINS"),
         "DATA_DIR": Path(env.str("DATA_DIR", str(BASE_DIR / ".data"))).resolve(),
+        "STATIC_ROOT": env.str("STATIC_ROOT"),
         "DATABASE_URL": env.url("DATABASE_URL", ("postgres", "postgresql")),
         "DATABASE_CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
         "REDIS_URL": env.url("REDIS_URL", ("redis", "rediss", "unix")),
@@ -44,6 +45,36 @@ def read_config(env: Env) -> dict[str, Any]:
         "DEFAULT_FROM_EMAIL": env.str("DEFAULT_FROM_EMAIL", "Fanclub <noreply@fanclub.localhost>"),
         "WORKER_STALE_SECONDS": env.int("WORKER_STALE_SECONDS", 60, minimum=5),
         "METRICS_TOKEN": env.str("METRICS_TOKEN"),
+        # Accounts: OAuth providers are offered only when both their id and secret are set.
+        "OAUTH_GOOGLE_CLIENT_ID": env.str("OAUTH_GOOGLE_CLIENT_ID"),
+        "OAUTH_GOOGLE_CLIENT_SECRET": env.str("OAUTH_GOOGLE_CLIENT_SECRET"),
+        "OAUTH_X_CLIENT_ID": env.str("OAUTH_X_CLIENT_ID"),
+        "OAUTH_X_CLIENT_SECRET": env.str("OAUTH_X_CLIENT_SECRET"),
+        "JWT_SIGNING_KEY": env.str("JWT_SIGNING_KEY"),
+        "ACCESS_TOKEN_TTL_SECONDS": env.int("ACCESS_TOKEN_TTL_SECONDS", 900, minimum=60),
+        "REFRESH_TOKEN_TTL_SECONDS": env.int("REFRESH_TOKEN_TTL_SECONDS", 7 * 86400, minimum=300),
+        "ARGON2_TIME_COST": env.int("ARGON2_TIME_COST", 2, minimum=1),
+        "ARGON2_MEMORY_KIB": env.int("ARGON2_MEMORY_KIB", 19_456, minimum=8192),
+        "ARGON2_PARALLELISM": env.int("ARGON2_PARALLELISM", 1, minimum=1),
+        # Media: storage backend, delivery and upload limits (fanclub.media).
+        "MEDIA_STORAGE": env.choice("MEDIA_STORAGE", ("local", "s3"), "local"),
+        "MEDIA_STORAGE_ENV": env.str("MEDIA_STORAGE_ENV", mode),
+        "S3_BUCKET": env.str("S3_BUCKET"),
+        "S3_ENDPOINT_URL": env.url("S3_ENDPOINT_URL", ("http", "https")),
+        "S3_REGION": env.str("S3_REGION", "us-east-1"),
+        "S3_ACCESS_KEY_ID": env.str("S3_ACCESS_KEY_ID"),
+        "S3_SECRET_ACCESS_KEY": env.str("S3_SECRET_ACCESS_KEY"),
+        "S3_ADDRESSING_STYLE": env.choice("S3_ADDRESSING_STYLE", ("path", "virtual"), "path"),
+        "MEDIA_URL_TTL_SECONDS": env.int("MEDIA_URL_TTL_SECONDS", 300, minimum=10),
+        "MEDIA_MAX_IMAGE_BYTES": env.int("MEDIA_MAX_IMAGE_BYTES", 50 * 1024 * 1024, minimum=1024),
+        "MEDIA_MAX_IMAGE_PIXELS": env.int("MEDIA_MAX_IMAGE_PIXELS", 100_000_000, minimum=10_000),
+        "MEDIA_MAX_VIDEO_BYTES": env.int("MEDIA_MAX_VIDEO_BYTES", 4 * 1024**3, minimum=1024),
+        "MEDIA_MAX_VIDEO_SECONDS": env.int("MEDIA_MAX_VIDEO_SECONDS", 3 * 3600, minimum=1),
+        "MEDIA_MAX_AUDIO_BYTES": env.int("MEDIA_MAX_AUDIO_BYTES", 500 * 1024 * 1024, minimum=1024),
+        "MEDIA_UPLOAD_CHUNK_BYTES": env.int("MEDIA_UPLOAD_CHUNK_BYTES", 8 * 1024 * 1024, minimum=64 * 1024),
+        "MEDIA_UPLOAD_TTL_SECONDS": env.int("MEDIA_UPLOAD_TTL_SECONDS", 86400, minimum=60),
+        "MEDIA_FFMPEG_TIMEOUT_SECONDS": env.int("MEDIA_FFMPEG_TIMEOUT_SECONDS", 3600, minimum=5),
+        "MEDIA_FFMPEG_MEMORY_MB": env.int("MEDIA_FFMPEG_MEMORY_MB", 4096, minimum=256),
         # Process settings, used by the `fanclub` command rather than by Django itself.
         "HOST": env.str("HOST", "127.0.0.1"),
         "PORT": env.int("PORT", 8000, minimum=1),
@@ -58,6 +89,17 @@ def read_config(env: Env) -> dict[str, Any]:
             env.problems.append("DEBUG: must be false in production")
         if not cfg["ALLOWED_HOSTS"]:
             env.problems.append("ALLOWED_HOSTS: production needs the list of host names the site answers to")
+    for provider in ("GOOGLE", "X"):
+        if bool(cfg[f"OAUTH_{provider}_CLIENT_ID"]) != bool(cfg[f"OAUTH_{provider}_CLIENT_SECRET"]):
+            env.problems.append(
+                f"OAUTH_{provider}_CLIENT_ID/OAUTH_{provider}_CLIENT_SECRET: set both or neither"
+            )
+    if cfg["JWT_SIGNING_KEY"] and len(cfg["JWT_SIGNING_KEY"]) < 32:
+        env.problems.append("JWT_SIGNING_KEY: use at least 32 random characters")
+    if cfg["MEDIA_STORAGE"] == "s3" and not cfg["S3_BUCKET"]:
+        env.problems.append("S3_BUCKET: MEDIA_STORAGE=s3 needs a bucket name")
+    if not cfg["MEDIA_STORAGE_ENV"].replace("-", "").replace("_", "").isalnum():
+        env.problems.append("MEDIA_STORAGE_ENV: use letters, digits, '-' and '_' only")
     if cfg["EMAIL_URL"].split("://", 1)[0] not in ("console", "smtp", "smtps", "memory"):
         env.problems.append("EMAIL_URL: expected console://, memory://, smtp://... or smtps://...")
     return cfg

@@ -28,16 +28,26 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",  # allauth's passkey list template loads it
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "channels",
+    "channels_postgres",
     "csp",
     "ninja",
     "template_partials",
     "procrastinate.contrib.django",
     "fanclub.core",
     "fanclub.accounts",
+    "fanclub.media",
+    "fanclub.creators",
+    "fanclub.social",
+    "fanclub.content",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
 ]
 
 MIDDLEWARE = [
@@ -50,8 +60,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "fanclub.core.middleware.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "fanclub.accounts.middleware.DeviceSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -110,23 +122,103 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # Without Redis, WebSocket events still cross processes (gunicorn, uvicorn and the worker all
+    # publish) through PostgreSQL LISTEN/NOTIFY.
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_postgres.core.PostgresChannelLayer", **DATABASES["default"]}
+    }
+    # channels_postgres uses the ORM under this alias for group bookkeeping: the same database.
+    DATABASES["channels_postgres"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
 
 # --- Auth and sessions ---------------------------------------------------------------------------
+# Argon2id (Django's Argon2PasswordHasher is Argon2id). Parameters: see docs/architecture.md and the
+# sign-in benchmark; defaults are OWASP's first recommendation (19 MiB, t=2, p=1), which keeps a
+# sign-in near 30 ms on one core and memory bounded when many sign-ins arrive at once.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "fanclub.accounts.hashers.TunedArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+ARGON2_TIME_COST: int = CONFIG["ARGON2_TIME_COST"]
+ARGON2_MEMORY_KIB: int = CONFIG["ARGON2_MEMORY_KIB"]
+ARGON2_PARALLELISM: int = CONFIG["ARGON2_PARALLELISM"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "fanclub.accounts.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 1024}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "fanclub.accounts.validators.BreachedPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "accounts:sign-in"
+LOGIN_REDIRECT_URL = "/"
+PASSWORD_RESET_TIMEOUT = 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 14 * 86400
 CSRF_COOKIE_SAMESITE = "Lax"
+
+# django-allauth: email sign-in, mandatory verification, handle as the "username" field.
+ACCOUNT_ADAPTER = "fanclub.accounts.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "fanclub.accounts.forms.SignupForm"}
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "handle"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_PRESERVE_USERNAME_CASING = True
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Fanclub] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if MODE == "production" else "http"
+# One rate-limiting mechanism: fanclub.core.ratelimit (per-route limits plus the sign-in failure
+# counters in fanclub.accounts.throttle). allauth's own limits are off.
+ACCOUNT_RATE_LIMITS = False
+MFA_ADAPTER = "fanclub.accounts.adapters.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_RECOVERY_CODE_COUNT = 10
+MFA_TOTP_ISSUER = "Fanclub"
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = MODE != "production"
+SOCIALACCOUNT_ADAPTER = "fanclub.accounts.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_FORMS = {"signup": "fanclub.accounts.forms.SocialSignupForm"}
+SOCIALACCOUNT_AUTO_SIGNUP = False  # the age gate needs a date of birth: always show the form
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, object]] = {}
+if CONFIG["OAUTH_GOOGLE_CLIENT_ID"]:
+    INSTALLED_APPS.append("allauth.socialaccount.providers.google")
+    SOCIALACCOUNT_PROVIDERS["google"] = {
+        "APPS": [
+            {"client_id": CONFIG["OAUTH_GOOGLE_CLIENT_ID"], "secret": CONFIG["OAUTH_GOOGLE_CLIENT_SECRET"]}
+        ],
+        "SCOPE": ["openid", "email", "profile"],
+        "OAUTH_PKCE_ENABLED": True,
+    }
+if CONFIG["OAUTH_X_CLIENT_ID"]:
+    INSTALLED_APPS.append("allauth.socialaccount.providers.twitter_oauth2")
+    SOCIALACCOUNT_PROVIDERS["twitter_oauth2"] = {
+        "APPS": [{"client_id": CONFIG["OAUTH_X_CLIENT_ID"], "secret": CONFIG["OAUTH_X_CLIENT_SECRET"]}],
+        "OAUTH_PKCE_ENABLED": True,
+    }
+
+# API tokens: HS256 JWT access tokens bound to a device session, opaque rotating refresh tokens.
+JWT_SIGNING_KEY: str = CONFIG["JWT_SIGNING_KEY"]
+ACCESS_TOKEN_TTL_SECONDS: int = CONFIG["ACCESS_TOKEN_TTL_SECONDS"]
+REFRESH_TOKEN_TTL_SECONDS: int = CONFIG["REFRESH_TOKEN_TTL_SECONDS"]
+# Sign-in failure counters (fanclub.accounts.throttle): slow down, then block; a success resets.
+LOGIN_FAILURES_SLOWDOWN = (5, 60)  # 5 failures a minute for one account: wait before the next try
+LOGIN_FAILURES_BLOCK = (10, 900)  # 10 failures in 15 minutes for one account: blocked
+LOGIN_FAILURES_IP_BLOCK = (50, 900)  # 50 failures in 15 minutes from one IP (or IPv6 /64): blocked
 
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -136,7 +228,7 @@ USE_TZ = True
 
 # --- Static and media ----------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "staticfiles"
+STATIC_ROOT = Path(CONFIG["STATIC_ROOT"]) if CONFIG["STATIC_ROOT"] else DATA_DIR / "staticfiles"
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -147,6 +239,27 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+
+# Media (fanclub.media): private storage, never served by the static handler; delivery only through
+# the signed, viewer-bound URLs of fanclub.media.views.deliver.
+MEDIA_STORAGE: str = CONFIG["MEDIA_STORAGE"]
+MEDIA_STORAGE_ENV: str = CONFIG["MEDIA_STORAGE_ENV"]
+S3_BUCKET: str = CONFIG["S3_BUCKET"]
+S3_ENDPOINT_URL: str = CONFIG["S3_ENDPOINT_URL"]
+S3_REGION: str = CONFIG["S3_REGION"]
+S3_ACCESS_KEY_ID: str = CONFIG["S3_ACCESS_KEY_ID"]
+S3_SECRET_ACCESS_KEY: str = CONFIG["S3_SECRET_ACCESS_KEY"]
+S3_ADDRESSING_STYLE: str = CONFIG["S3_ADDRESSING_STYLE"]
+MEDIA_URL_TTL_SECONDS: int = CONFIG["MEDIA_URL_TTL_SECONDS"]
+MEDIA_MAX_IMAGE_BYTES: int = CONFIG["MEDIA_MAX_IMAGE_BYTES"]
+MEDIA_MAX_IMAGE_PIXELS: int = CONFIG["MEDIA_MAX_IMAGE_PIXELS"]
+MEDIA_MAX_VIDEO_BYTES: int = CONFIG["MEDIA_MAX_VIDEO_BYTES"]
+MEDIA_MAX_VIDEO_SECONDS: int = CONFIG["MEDIA_MAX_VIDEO_SECONDS"]
+MEDIA_MAX_AUDIO_BYTES: int = CONFIG["MEDIA_MAX_AUDIO_BYTES"]
+MEDIA_UPLOAD_CHUNK_BYTES: int = CONFIG["MEDIA_UPLOAD_CHUNK_BYTES"]
+MEDIA_UPLOAD_TTL_SECONDS: int = CONFIG["MEDIA_UPLOAD_TTL_SECONDS"]
+MEDIA_FFMPEG_TIMEOUT_SECONDS: int = CONFIG["MEDIA_FFMPEG_TIMEOUT_SECONDS"]
+MEDIA_FFMPEG_MEMORY_MB: int = CONFIG["MEDIA_FFMPEG_MEMORY_MB"]
 
 # --- Security headers ----------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -13,7 +13,11 @@ urlpatterns = [
     path("manifest.webmanifest", core_views.manifest, name="manifest"),
     path("sw.js", core_views.service_worker, name="service-worker"),
     path("accounts/", include("fanclub.accounts.urls")),
+    path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
+    path("", include("fanclub.media.urls")),
+    path("", include("fanclub.creators.urls")),
+    path("", include("fanclub.content.urls")),
     path("admin/", admin.site.urls),
 ]
 

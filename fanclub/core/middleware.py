@@ -9,14 +9,16 @@ from typing import Any
 
 import structlog
 from django.conf import settings
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 
 from fanclub.core import errors, ratelimit
 from fanclub.core.metrics import DB_QUERIES, LATENCY, REQUESTS
 from fanclub.core.request_id import HEADER, accept_or_generate, current_request_id
 
 logger = structlog.get_logger("fanclub.request")
+_HTTP_EXCEPTIONS = (Http404, PermissionDenied, BadRequest, SuspiciousOperation)
 Handler = Callable[[HttpRequest], HttpResponse]
 
 
@@ -85,7 +87,9 @@ class MetricsMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not errors.is_api_path(request.path):
+        # Http404, PermissionDenied, BadRequest and SuspiciousOperation are Django's own HTTP answers
+        # (404/403/400), not crashes: Django renders them and the error-shape conversion above applies.
+        if not errors.is_api_path(request.path) or isinstance(exception, _HTTP_EXCEPTIONS):
             return None
         logging.getLogger("fanclub.errors").exception("unhandled exception", exc_info=exception)
         return errors.error_response(request, status=500, message="An unexpected error occurred.")
@@ -100,15 +104,49 @@ def _as_api_error(response: HttpResponse) -> HttpResponse:
     details = None
     message = None
     if status == 405 and response.has_header("Allow"):
-        details = {"allowed": [m.strip() for m in response["Allow"].split(",")]}
+        # Sorted: Django Ninja builds the list from a set, so its order changes between processes.
+        allowed = sorted(m.strip() for m in response["Allow"].split(","))
+        response["Allow"] = ", ".join(allowed)
+        details = {"allowed": allowed}
         message = f"Method not allowed. Allowed: {response['Allow']}"
     if status == 404:
         message = "No API endpoint matches this path."
     replacement = errors.error_response(None, status=status, message=message, details=details)
-    for header in ("Allow", "Retry-After"):
-        if response.has_header(header):
-            replacement[header] = response[header]
+    # Keep what the inner middleware added (security headers, Allow, Retry-After, Vary, cookies).
+    for header, value in response.items():
+        if header.lower() not in ("content-type", "content-length"):
+            replacement[header] = value
+    replacement.cookies = response.cookies
     return replacement
+
+
+def view_name(request: HttpRequest) -> str | None:
+    """The URL name of what serves this request: for an API path, the operation for its method.
+
+    Django Ninja routes every operation on one path through the URL pattern named after the path's
+    first operation (GET /me and PATCH /me both resolve to ``api:get_me``); per-route rules are
+    declared by the operation's own name (``api:update_me``), so look the operation up by method.
+    """
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return None
+    path_view = _ninja_path_view(match.func)
+    if path_view is None:
+        return str(match.view_name)
+    for operation in path_view.operations:
+        if request.method in operation.methods:
+            name = getattr(operation, "url_name", None) or operation.view_func.__name__
+            return f"{match.namespace}:{name}" if match.namespace else str(name)
+    return str(match.view_name)
+
+
+def _ninja_path_view(func: Any) -> Any:
+    from ninja.operation import PathView
+
+    for cell in getattr(func, "__closure__", None) or ():
+        if isinstance(cell.cell_contents, PathView):
+            return cell.cell_contents
+    return None
 
 
 def _route_label(request: HttpRequest) -> str:
@@ -150,13 +188,12 @@ class RateLimitMiddleware:
     ) -> HttpResponse | None:
         if not settings.RATE_LIMIT_ENABLED or request.path.startswith(_EXEMPT_PREFIXES):
             return None
-        match = request.resolver_match
-        view_name = match.view_name if match else None
+        name = view_name(request)
         user = getattr(request, "user", None)
         authenticated = bool(user is not None and user.is_authenticated)
-        rule = ratelimit.rules_for(view_name, authenticated=authenticated)
+        rule = ratelimit.rules_for(name, authenticated=authenticated)
         backend = ratelimit.get_backend()
-        scope = view_name if view_name in ratelimit.ROUTE_LIMITS else "default"
+        scope = name if name in ratelimit.ROUTE_LIMITS else "default"
         keys = [f"{scope}:ip:{client_ip(request)}"]
         if authenticated:
             keys.append(f"{scope}:user:{user.pk}")  # type: ignore[union-attr]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
 
 from fanclub.core.errors import ApiError
@@ -39,15 +40,25 @@ def _encode(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+_INVALID = "The cursor is malformed or does not belong to this list."
+
+
 def _decode(cursor: str, size: int) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
         if not isinstance(values, list) or len(values) != size:
             raise ValueError("wrong size")
-        return [datetime.fromisoformat(v["dt"]) if isinstance(v, dict) else v for v in values]
+        decoded = [datetime.fromisoformat(v["dt"]) if isinstance(v, dict) else v for v in values]
     except (ValueError, TypeError, KeyError) as exc:
-        raise InvalidCursor("The cursor is malformed or does not belong to this list.") from exc
+        raise InvalidCursor(_INVALID) from exc
+    # A cursor is client input: only the scalar types _encode writes (datetimes always aware).
+    for value in decoded:
+        if not isinstance(value, str | int | float | datetime) or (
+            isinstance(value, datetime) and value.tzinfo is None
+        ):
+            raise InvalidCursor(_INVALID)
+    return decoded
 
 
 def paginate(
@@ -60,7 +71,11 @@ def paginate(
     queryset = queryset.order_by(*ordering)
     if cursor:
         values = _decode(cursor, len(fields))
-        queryset = queryset.filter(_after(ordering, values))
+        try:
+            queryset = queryset.filter(_after(ordering, values))
+        except (ValueError, TypeError, ValidationError) as exc:
+            # Well-formed but forged: a value the column cannot hold ("abc" for an id, "tomorrow"...).
+            raise InvalidCursor(_INVALID) from exc
     rows = list(queryset[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]

@@ -73,6 +73,25 @@ def _retry_after(previous: int, current: int, elapsed: float, rule: Rule) -> int
     return max(1, math.ceil(to_next + max(0.0, decay)))
 
 
+def peek(backend: Backend, key: str, rule: Rule, now: float | None = None) -> Decision:
+    """Would one more hit on ``key`` be allowed? Counts nothing (used for failure-only counters,
+    such as failed sign-ins, that are checked before and counted after the attempt)."""
+    now = time.time() if now is None else now
+    window = rule.window_seconds
+    previous, current = backend.peek(key, window, now)  # type: ignore[attr-defined]
+    elapsed = now % window
+    reset = max(1, math.ceil(window - elapsed))
+    estimate = _estimate(previous, current + 1, now, window)
+    if estimate <= rule.limit:
+        return Decision(True, rule.limit, max(0, math.floor(rule.limit - estimate)), reset, 0)
+    return Decision(False, rule.limit, 0, reset, _retry_after(previous, current, elapsed, rule))
+
+
+def clear(backend: Backend, key: str, rule: Rule, now: float | None = None) -> None:
+    """Forget the hits counted on ``key`` (a successful sign-in resets its failure counter)."""
+    backend.clear(key, rule.window_seconds, time.time() if now is None else now)  # type: ignore[attr-defined]
+
+
 class MemoryBackend:
     """In-process counters: correct for a single process only (zero-setup mode without Redis)."""
 
@@ -96,6 +115,17 @@ class MemoryBackend:
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
+
+    def peek(self, key: str, window: int, now: float) -> tuple[int, int]:
+        index = _window_index(now, window)
+        with self._lock:
+            return self._counts.get((key, index - 1), 0), self._counts.get((key, index), 0)
+
+    def clear(self, key: str, window: int, now: float) -> None:
+        index = _window_index(now, window)
+        with self._lock:
+            self._counts.pop((key, index - 1), None)
+            self._counts.pop((key, index), None)
 
 
 _LUA = """
@@ -130,6 +160,15 @@ class RedisBackend:
             args=[repr(weight), rule.limit, window * 2],
         )
         return bool(allowed), int(previous), int(current)
+
+    def peek(self, key: str, window: int, now: float) -> tuple[int, int]:
+        index = _window_index(now, window)
+        previous, current = self._client.mget([f"rl:{key}:{index - 1}", f"rl:{key}:{index}"])
+        return int(previous or 0), int(current or 0)
+
+    def clear(self, key: str, window: int, now: float) -> None:
+        index = _window_index(now, window)
+        self._client.delete(f"rl:{key}:{index - 1}", f"rl:{key}:{index}")
 
 
 _backend: Backend | None = None

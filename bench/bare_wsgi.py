@@ -1,0 +1,8 @@
+"""WSGI entry point of the baseline app (see bench.bare_settings)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.bare_settings")
+application = get_wsgi_application()

@@ -1,0 +1,77 @@
+"""Writes of the accounts app. Import the package and call ``services.<entity>_<action>``."""
+
+from fanclub.accounts.services.events import security_event_record
+from fanclub.accounts.services.sessions import (
+    device_session_revoke,
+    device_session_revoke_all,
+    device_session_start,
+    device_session_touch,
+    hash_secret,
+)
+from fanclub.accounts.services.signin import (
+    email_is_verified,
+    mfa_code_verify,
+    sign_in_complete,
+    sign_in_password,
+)
+from fanclub.accounts.services.tokens import (
+    CreatedApiToken,
+    TokenPair,
+    access_token_decode,
+    access_token_encode,
+    api_token_create,
+    api_token_mark_used,
+    api_token_revoke,
+    api_token_revoke_all,
+    mfa_token_decode,
+    mfa_token_encode,
+    mfa_token_spend,
+    token_pair_issue,
+    token_refresh,
+)
+from fanclub.accounts.services.users import (
+    user_avatar_generate,
+    user_avatar_queue,
+    user_ban,
+    user_create,
+    user_credentials_changed,
+    user_deletion_request,
+    user_sign_in_failed,
+    user_signed_in,
+    user_update_profile,
+)
+
+__all__ = [
+    "CreatedApiToken",
+    "TokenPair",
+    "access_token_decode",
+    "access_token_encode",
+    "api_token_create",
+    "api_token_mark_used",
+    "api_token_revoke",
+    "api_token_revoke_all",
+    "device_session_revoke",
+    "device_session_revoke_all",
+    "device_session_start",
+    "device_session_touch",
+    "email_is_verified",
+    "hash_secret",
+    "mfa_code_verify",
+    "mfa_token_decode",
+    "mfa_token_encode",
+    "mfa_token_spend",
+    "security_event_record",
+    "sign_in_complete",
+    "sign_in_password",
+    "token_pair_issue",
+    "token_refresh",
+    "user_avatar_generate",
+    "user_avatar_queue",
+    "user_ban",
+    "user_create",
+    "user_credentials_changed",
+    "user_deletion_request",
+    "user_sign_in_failed",
+    "user_signed_in",
+    "user_update_profile",
+]

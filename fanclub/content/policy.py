@@ -1,0 +1,127 @@
+"""The one access policy for posts: pages, API, feeds and media delivery all ask it.
+
+Two questions, always answered together in SQL so a list costs one query whatever its length:
+
+* *existence*: which posts may this viewer know about? Live posts (published, publish date
+  passed, not expired, not deleted) of active creators who do not block the viewer's country,
+  plus every post of the viewer's own (drafts and scheduled included).
+* *full access*: ``has_access`` on each of them. The owner always; then by the post's rule:
+  public: everyone; followers: a follow or an active membership; subscribers: an active
+  membership; tiers: an active membership at one of the post's tiers; pay-per-view: an unlock, or
+  an active membership at one of the tiers the post is free for.
+
+A membership is active while its status is active and its period has not ended: checked here,
+by date, so losing an entitlement takes effect at once (no job needs to run first). Media delivery
+asks the same question through the entitlement provider registered in :func:`register`, on every
+request, so a still-valid signed URL answers 403 once access is lost.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from fanclub.content.constants import Access, PostState
+from fanclub.content.models import Post, PostUnlock
+from fanclub.creators.constants import MembershipStatus
+from fanclub.creators.models import Membership
+from fanclub.social.models import Follow
+
+
+def _signed_in(user: Any) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def live_q(now: datetime) -> Q:
+    """Posts anyone may know exist (before per-viewer rules)."""
+    return Q(
+        state=PostState.PUBLISHED, published_at__lte=now, deleted_at__isnull=True, creator__is_active=True
+    ) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
+def membership_active_q(now: datetime, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}status": MembershipStatus.ACTIVE}) & (
+        Q(**{f"{prefix}current_period_end__isnull": True}) | Q(**{f"{prefix}current_period_end__gt": now})
+    )
+
+
+def access_expression(*, user: Any, now: datetime) -> Case:
+    """``has_access`` for the rows of a Post queryset, as one SQL CASE."""
+    if not _signed_in(user):
+        return Case(
+            When(access=Access.PUBLIC, then=Value(True)), default=Value(False), output_field=BooleanField()
+        )
+    member = Exists(
+        Membership.objects.filter(membership_active_q(now), fan_id=user.pk, creator_id=OuterRef("creator_id"))
+    )
+    tier_member = Exists(
+        Membership.objects.filter(membership_active_q(now), fan_id=user.pk, tier__posts=OuterRef("pk"))
+    )
+    follows = Exists(Follow.objects.filter(follower_id=user.pk, creator_id=OuterRef("creator_id")))
+    unlocked = Exists(PostUnlock.objects.filter(fan_id=user.pk, post_id=OuterRef("pk")))
+    return Case(
+        When(creator_id=user.pk, then=Value(True)),
+        When(access=Access.PUBLIC, then=Value(True)),
+        When(Q(access=Access.FOLLOWERS) & (follows | member), then=Value(True)),
+        When(Q(access=Access.SUBSCRIBERS) & member, then=Value(True)),
+        When(Q(access=Access.TIERS) & tier_member, then=Value(True)),
+        When(Q(access=Access.PPV) & (unlocked | tier_member), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+def post_qs_visible_to(*, user: Any, country: str = "", now: datetime | None = None) -> QuerySet[Post]:
+    """Every post ``user`` may know exists, annotated with ``has_access`` (full view or not).
+
+    ``country`` is the viewer's ISO code (from their IP): posts of creators who block it are left
+    out, except the viewer's own.
+    """
+    now = now or timezone.now()
+    visible = live_q(now)
+    if _signed_in(user):
+        visible |= Q(creator_id=user.pk, deleted_at__isnull=True)
+    queryset = Post.objects.filter(visible)
+    if country:
+        blocked = Q(creator__creator_profile__blocked_countries__contains=[country.upper()])
+        if _signed_in(user):
+            blocked &= ~Q(creator_id=user.pk)
+        queryset = queryset.exclude(blocked)
+    return queryset.annotate(has_access=access_expression(user=user, now=now))
+
+
+def can_view_post(user: Any, post: Post, *, country: str = "") -> bool:
+    """May ``user`` know ``post`` exists (see its locked preview)?"""
+    return post_qs_visible_to(user=user, country=country).filter(pk=post.pk).exists()
+
+
+def can_view_post_full(user: Any, post: Post, *, country: str = "") -> bool:
+    """May ``user`` see ``post`` in full (text, every media item in its full variants)?"""
+    if _signed_in(user) and post.creator_id == user.pk and post.deleted_at is None:
+        return True
+    return post_qs_visible_to(user=user, country=country).filter(pk=post.pk, **{"has_access": True}).exists()
+
+
+def can_manage_post(user: Any, post: Post) -> bool:
+    return _signed_in(user) and post.creator_id == user.pk and post.deleted_at is None
+
+
+def media_entitlement(user: Any, media: Any, variant: str) -> bool | None:
+    """Media delivery's question: is ``media`` part of a post this user may see in full?
+
+    One indexed query per delivered file. (Geo-blocking is applied where URLs are signed, on the
+    pages and API; the delivery view has no country of its own.)
+    """
+    return (
+        post_qs_visible_to(user=user).filter(attachments__media_id=media.pk, **{"has_access": True}).exists()
+        or None
+    )
+
+
+def register() -> None:
+    from fanclub.media.permissions import register_entitlement_provider
+
+    register_entitlement_provider(media_entitlement)

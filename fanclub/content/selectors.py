@@ -1,0 +1,96 @@
+"""Reads of the content app, always scoped by the access policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import BooleanField as _Bool
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Value
+
+from fanclub.content import policy
+from fanclub.content.constants import PostState
+from fanclub.content.models import Bookmark, Comment, Post, PostLike, PostMedia
+from fanclub.core.errors import NotFound
+from fanclub.core.pagination import Page, paginate
+from fanclub.creators.models import Tier
+
+PROFILE_ORDER = ("-is_pinned", "-published_at", "-id")
+
+
+def _for_display(queryset: QuerySet[Post], *, viewer: Any) -> QuerySet[Post]:
+    """Everything a card needs, in a constant number of queries (post rows, media, tiers)."""
+    queryset = queryset.select_related("creator", "creator__creator_profile").prefetch_related(
+        Prefetch("attachments", queryset=PostMedia.objects.select_related("media").order_by("position")),
+        Prefetch("tiers", queryset=Tier.objects.order_by("position", "id")),
+    )
+    if getattr(viewer, "is_authenticated", False):
+        return queryset.annotate(
+            viewer_liked=Exists(PostLike.objects.filter(user_id=viewer.pk, post_id=OuterRef("pk"))),
+            viewer_bookmarked=Exists(Bookmark.objects.filter(user_id=viewer.pk, post_id=OuterRef("pk"))),
+        )
+    return queryset.annotate(viewer_liked=Value(False, _Bool()), viewer_bookmarked=Value(False, _Bool()))
+
+
+def post_list_for_creator(
+    *, viewer: Any, creator_id: int, country: str = "", cursor: str | None = None, limit: int = 20
+) -> Page[Post]:
+    """A creator's published posts as ``viewer`` sees them (pinned first, newest first)."""
+    queryset = policy.post_qs_visible_to(user=viewer, country=country).filter(
+        creator_id=creator_id, state=PostState.PUBLISHED
+    )
+    return paginate(_for_display(queryset, viewer=viewer), ordering=PROFILE_ORDER, cursor=cursor, limit=limit)
+
+
+def post_list_for_studio(*, creator: Any, cursor: str | None = None, limit: int = 20) -> Page[Post]:
+    """The creator's own posts, drafts and scheduled included, newest first."""
+    queryset = policy.post_qs_visible_to(user=creator).filter(creator_id=creator.pk)
+    return paginate(
+        _for_display(queryset, viewer=creator), ordering=("-created_at", "-id"), cursor=cursor, limit=limit
+    )
+
+
+def post_get_for_viewer(*, viewer: Any, post_id: int, country: str = "") -> Post:
+    post = (
+        _for_display(policy.post_qs_visible_to(user=viewer, country=country), viewer=viewer)
+        .filter(pk=post_id)
+        .first()
+    )
+    if post is None:
+        raise NotFound("No such post.")
+    return post
+
+
+def bookmark_list_for_user(
+    *, user: Any, country: str = "", cursor: str | None = None, limit: int = 20
+) -> Page[Post]:
+    """Saved posts still visible to the user, most recently saved first."""
+    queryset = (
+        policy.post_qs_visible_to(user=user, country=country)
+        .filter(bookmarks__user_id=user.pk)
+        .annotate(bookmarked_at=F("bookmarks__created_at"))
+    )
+    return paginate(
+        _for_display(queryset, viewer=user), ordering=("-bookmarked_at", "-id"), cursor=cursor, limit=limit
+    )
+
+
+def comment_list_for_post(*, post: Post, cursor: str | None = None, limit: int = 20) -> Page[Comment]:
+    """Top-level comments, oldest first, each with its replies (two queries per page)."""
+    queryset = (
+        Comment.objects.filter(post_id=post.pk, parent__isnull=True)
+        .select_related("author")
+        .prefetch_related(
+            Prefetch(
+                "replies", queryset=Comment.objects.select_related("author").order_by("created_at", "id")
+            )
+        )
+    )
+    return paginate(queryset, ordering=("created_at", "id"), cursor=cursor, limit=limit)
+
+
+def creator_tiers(*, creator_ids: set[int]) -> dict[int, list[Tier]]:
+    """Offered tiers per creator (one query), for the "subscribe from X" action."""
+    tiers: dict[int, list[Tier]] = {creator_id: [] for creator_id in creator_ids}
+    for tier in Tier.objects.filter(creator_id__in=creator_ids, is_archived=False).order_by("position", "id"):
+        tiers[tier.creator_id].append(tier)
+    return tiers

@@ -1,0 +1,136 @@
+"""/metrics: Prometheus text with request, latency, query, job and worker metrics."""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.parser import text_string_to_metric_families
+
+from fanclub.accounts import tasks as account_tasks
+from fanclub.core.tests.assertions import assert_api_error
+
+pytestmark = pytest.mark.django_db
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def scrape(client, **headers: str) -> Samples:
+    response = client.get("/metrics", headers=headers)
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == CONTENT_TYPE_LATEST
+    samples: Samples = {}
+    for family in text_string_to_metric_families(response.content.decode()):
+        for sample in family.samples:
+            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    return samples
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def test_requests_are_counted_by_route_method_and_status(client):
+    before = scrape(client)
+
+    client.get("/api/v1/creators")
+    client.get("/api/v1/creators")
+    client.get("/api/v1/me")
+    client.get("/api/v1/no-such-endpoint")
+    after = scrape(client)
+
+    def delta(route: str, status: str) -> float:
+        labels = {"route": route, "method": "GET", "status": status}
+        return value(after, "fanclub_http_requests_total", **labels) - value(
+            before, "fanclub_http_requests_total", **labels
+        )
+
+    assert delta("/api/v1/creators", "200") == 2
+    assert delta("/api/v1/me", "401") == 1
+    assert delta("unmatched", "404") == 1
+    # The first scrape itself was counted once it had been served.
+    assert delta("/metrics", "200") == 1
+
+
+def test_latency_histogram_by_route(client):
+    before = scrape(client)
+
+    client.get("/healthz")
+    after = scrape(client)
+
+    labels = {"route": "/healthz", "method": "GET"}
+    count = "fanclub_http_request_duration_seconds_count"
+    assert value(after, count, **labels) - value(before, count, **labels) == 1
+    assert value(after, "fanclub_http_request_duration_seconds_sum", **labels) > value(
+        before, "fanclub_http_request_duration_seconds_sum", **labels
+    )
+    bucket = "fanclub_http_request_duration_seconds_bucket"
+    assert value(after, bucket, le="+Inf", **labels) - value(before, bucket, le="+Inf", **labels) == 1
+    buckets = sorted(
+        float(dict(key[1])["le"]) for key in after if key[0] == bucket and dict(key[1])["route"] == "/healthz"
+    )
+    assert buckets == [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, float("inf")]
+
+
+def test_database_queries_per_request_histogram(client):
+    before = scrape(client)
+
+    client.get("/api/v1/creators")  # one query: the page of creators
+    after = scrape(client)
+
+    labels = {"route": "/api/v1/creators"}
+    name = "fanclub_http_db_queries_per_request"
+    assert value(after, f"{name}_count", **labels) - value(before, f"{name}_count", **labels) == 1
+    assert value(after, f"{name}_sum", **labels) - value(before, f"{name}_sum", **labels) == 1
+    assert value(after, f"{name}_bucket", le="0.0", **labels) == value(
+        before, f"{name}_bucket", le="0.0", **labels
+    )
+    assert (
+        value(after, f"{name}_bucket", le="1.0", **labels)
+        - value(before, f"{name}_bucket", le="1.0", **labels)
+        == 1
+    )
+
+
+def test_jobs_by_queue_and_status(client, make_user):
+    before = scrape(client)
+
+    make_user()  # queues the avatar job, in this (test) transaction
+    account_tasks.user_avatar_generate_task.defer(user_id=0)
+    after = scrape(client)
+
+    labels = {"queue": "accounts", "status": "todo"}
+    assert value(after, "fanclub_jobs", **labels) - value(before, "fanclub_jobs", **labels) == 2
+
+
+def test_worker_heartbeat_gauge(client, running_worker):
+    samples = scrape(client)
+
+    age = value(samples, "fanclub_worker_heartbeat_age_seconds", worker_id=str(running_worker))
+    assert (
+        "fanclub_worker_heartbeat_age_seconds",
+        frozenset({("worker_id", str(running_worker))}),
+    ) in samples
+    assert -5 < age < 15
+    assert value(samples, "fanclub_workers_seen") >= 1
+
+
+def test_token_is_required_when_configured(client, settings):
+    settings.METRICS_TOKEN = "s3cret-metrics-token"
+
+    missing = client.get("/metrics")
+    wrong = client.get("/metrics", headers={"Authorization": "Bearer not-the-token"})
+    bare = client.get("/metrics", headers={"Authorization": "s3cret-metrics-token-but-longer"})
+
+    for response in (missing, wrong, bare):
+        error = assert_api_error(response, status=401, code="unauthorized", details=None)
+        assert error["message"] == "A valid metrics token is required."
+        assert b"fanclub_http_requests_total" not in response.content
+    assert "fanclub_http_requests_total" in {
+        name for name, _ in scrape(client, Authorization="Bearer s3cret-metrics-token")
+    }
+
+
+def test_no_token_needed_when_none_is_configured(client, settings):
+    settings.METRICS_TOKEN = ""
+
+    assert scrape(client)

@@ -1,0 +1,253 @@
+"""Configuration is parsed once, strictly; production refuses insecure values."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config.env import Env
+from config.options import BASE_DIR, DEV_SECRET_KEY, read_config
+
+GOOD_SECRET = "k" * 20 + "3Zq9-rT7_vX2pL8nW4yH6bJ1cF5dG0sA-eM7uK3iO9"  # 60 characters
+PRODUCTION = {"FANCLUB_MODE": "production", "SECRET_KEY": GOOD_SECRET, "ALLOWED_HOSTS": "example.com"}
+
+SECRET_KEY_PROBLEM = "SECRET_KEY: production needs a unique random key of at least 50 characters"
+DEBUG_PROBLEM = "DEBUG: must be false in production"
+HOSTS_PROBLEM = "ALLOWED_HOSTS: production needs the list of host names the site answers to"
+
+
+def _read(values: dict[str, str]) -> tuple[dict, list[str]]:
+    env = Env(source=values)
+    return read_config(env), env.problems
+
+
+def clean_environment(**values: str) -> dict[str, str]:
+    """Only what a fresh shell would have, plus ``values`` (the test run's own variables left out)."""
+    base = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "TMPDIR") if name in os.environ}
+    return {**base, **values}
+
+
+def run_python(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_good_production_values_have_no_problems():
+    cfg, problems = _read(PRODUCTION)
+
+    assert problems == []
+    assert cfg["MODE"] == "production"
+    assert cfg["DEBUG"] is False
+    assert cfg["SECRET_KEY"] == GOOD_SECRET
+    assert cfg["ALLOWED_HOSTS"] == ["example.com"]
+    assert cfg["SECURE_SSL_REDIRECT"] is True
+    assert cfg["HSTS_SECONDS"] == 31_536_000
+
+
+def test_production_refuses_every_insecure_default_at_once():
+    _, problems = _read({"FANCLUB_MODE": "production", "DEBUG": "true"})
+
+    assert problems == [SECRET_KEY_PROBLEM, DEBUG_PROBLEM, HOSTS_PROBLEM]
+
+
+def test_production_refuses_the_development_key_and_short_keys():
+    assert _read({**PRODUCTION, "SECRET_KEY": DEV_SECRET_KEY})[1] == [SECRET_KEY_PROBLEM]
+    assert _read({**PRODUCTION, "SECRET_KEY": "x" * 49})[1] == [SECRET_KEY_PROBLEM]
+    assert _read({**PRODUCTION, "SECRET_KEY": "x" * 50})[1] == []
+
+
+def test_development_defaults_are_accepted_outside_production():
+    cfg, problems = _read({})
+
+    assert problems == []
+    assert cfg["MODE"] == "development"
+    assert cfg["DEBUG"] is True
+    assert cfg["SECRET_KEY"] == DEV_SECRET_KEY
+    assert cfg["SECURE_SSL_REDIRECT"] is False
+    assert cfg["HSTS_SECONDS"] == 0
+
+
+@pytest.mark.parametrize(
+    ("values", "problem"),
+    [
+        ({"DEBUG": "maybe"}, "DEBUG: expected a boolean (true/false/1/0/yes/no/on/off), got 'maybe'"),
+        (
+            {"RATE_LIMIT_ENABLED": "enabled"},
+            "RATE_LIMIT_ENABLED: expected a boolean (true/false/1/0/yes/no/on/off), got 'enabled'",
+        ),
+        (
+            {"RATE_LIMIT_ANON_PER_MINUTE": "lots"},
+            "RATE_LIMIT_ANON_PER_MINUTE: expected an integer, got 'lots'",
+        ),
+        ({"API_MAX_BODY_BYTES": "12"}, "API_MAX_BODY_BYTES: must be at least 1024, got 12"),
+        (
+            {"FANCLUB_MODE": "staging"},
+            "FANCLUB_MODE: expected one of development, production, test, got 'staging'",
+        ),
+        ({"LOG_LEVEL": "verbose"}, "LOG_LEVEL: expected one of DEBUG, INFO, WARNING, ERROR, got 'verbose'"),
+        (
+            {"DATABASE_URL": "mysql://db/fanclub"},
+            "DATABASE_URL: expected a URL starting with postgres or postgresql://",
+        ),
+        (
+            {"REDIS_URL": "localhost:6379"},
+            "REDIS_URL: expected a URL starting with redis or rediss or unix://",
+        ),
+        ({"EMAIL_URL": "ftp://mail"}, "EMAIL_URL: expected console://, memory://, smtp://... or smtps://..."),
+    ],
+)
+def test_malformed_value_is_a_problem_not_a_silent_default(values, problem):
+    _, problems = _read(values)
+
+    assert problems == [problem]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("1", True), ("YES", True), (" on ", True), ("0", False), ("off", False), ("", False)],
+)
+def test_boolean_spellings(raw, expected):
+    cfg, problems = _read({"DEBUG": raw})
+
+    assert problems == []
+    assert cfg["DEBUG"] is expected
+
+
+def test_lists_are_comma_separated_and_trimmed():
+    cfg, problems = _read({"ALLOWED_HOSTS": " example.com, www.example.com ,,"})
+
+    assert problems == []
+    assert cfg["ALLOWED_HOSTS"] == ["example.com", "www.example.com"]
+
+
+def test_secret_from_a_file(tmp_path):
+    secret_file = tmp_path / "secret_key"
+    secret_file.write_text(GOOD_SECRET + "\n")
+
+    cfg, problems = _read({**PRODUCTION, "SECRET_KEY": "", "SECRET_KEY_FILE": str(secret_file)})
+
+    assert problems == []
+    assert cfg["SECRET_KEY"] == GOOD_SECRET
+
+
+def test_file_wins_over_the_plain_variable(tmp_path):
+    token_file = tmp_path / "metrics_token"
+    token_file.write_text("from-the-file")
+
+    cfg, _ = _read({"METRICS_TOKEN": "from-the-variable", "METRICS_TOKEN_FILE": str(token_file)})
+
+    assert cfg["METRICS_TOKEN"] == "from-the-file"
+
+
+def test_unreadable_secret_file_is_a_problem(tmp_path):
+    missing = tmp_path / "nope"
+
+    cfg, problems = _read({**PRODUCTION, "SECRET_KEY": "", "SECRET_KEY_FILE": str(missing)})
+
+    assert problems == [
+        f"SECRET_KEY_FILE: cannot read {str(missing)!r}: No such file or directory",
+        SECRET_KEY_PROBLEM,
+    ]
+    assert cfg["SECRET_KEY"] == DEV_SECRET_KEY
+
+
+def test_deploy_check_is_clean_with_good_production_values():
+    result = run_python(
+        "manage.py",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env=clean_environment(**PRODUCTION, DJANGO_SETTINGS_MODULE="config.settings"),
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "System check identified no issues (0 silenced)."
+
+
+def test_production_settings_harden_cookies_and_transport():
+    names = [
+        "DEBUG",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SESSION_COOKIE_NAME",
+        "CSRF_COOKIE_NAME",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_PRELOAD",
+        "SECURE_PROXY_SSL_HEADER",
+    ]
+    script = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        f"values = {{name: getattr(s, name) for name in {names!r}}}; "
+        "values['staticfiles'] = s.STORAGES['staticfiles']['BACKEND']; print(json.dumps(values))"
+    )
+
+    result = run_python(
+        "-c", script, env=clean_environment(**PRODUCTION, DJANGO_SETTINGS_MODULE="config.settings")
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "DEBUG": False,
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SESSION_COOKIE_NAME": "__Host-sessionid",
+        "CSRF_COOKIE_NAME": "__Host-csrftoken",
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_HSTS_SECONDS": 31_536_000,
+        "SECURE_HSTS_PRELOAD": True,
+        "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
+        "staticfiles": "whitenoise.storage.CompressedManifestStaticFilesStorage",
+    }
+
+
+def test_settings_refuse_to_load_with_a_malformed_value():
+    env = clean_environment(DEBUG="maybe", DJANGO_SETTINGS_MODULE="config.settings")
+
+    result = run_python("-c", "import django; django.setup()", env=env)
+
+    assert result.returncode != 0
+    assert "ConfigError" in result.stderr
+    assert "DEBUG: expected a boolean (true/false/1/0/yes/no/on/off), got 'maybe'" in result.stderr
+
+
+def test_settings_refuse_to_load_insecure_production_values():
+    env = clean_environment(FANCLUB_MODE="production", DJANGO_SETTINGS_MODULE="config.settings")
+
+    result = run_python("-c", "import django; django.setup()", env=env)
+
+    assert result.returncode != 0
+    assert SECRET_KEY_PROBLEM in result.stderr
+    assert HOSTS_PROBLEM in result.stderr
+
+
+def test_env_example_documents_every_variable():
+    example = BASE_DIR / ".env.example"
+    if not example.exists():
+        pytest.fail(".env.example is missing: every variable must be documented there (STYLE.md, habit 10)")
+    documented = {
+        line.split("=", 1)[0].lstrip("# ").strip()
+        for line in example.read_text().splitlines()
+        if "=" in line and line.lstrip("# ").split("=", 1)[0].strip().isupper()
+    }
+    read: list[str] = []
+
+    class RecordingEnv(Env):
+        def _raw(self, name: str) -> str | None:
+            read.append(name)
+            return super()._raw(name)
+
+    read_config(RecordingEnv(source={}))
+
+    assert sorted(set(read) - documented) == []
+
+
+def test_settings_module_path_is_the_project():
+    assert Path(BASE_DIR / "manage.py").exists()

@@ -1,0 +1,583 @@
+"""The authorization matrix: every URL and every API operation, declared, and checked for every role.
+
+How it works
+------------
+``POLICY`` maps each request to the status every role must get. A key is ``(METHOD, path)`` or, for
+a path naming an object, ``(METHOD, path, target)`` where target is ``"own"`` (the actor's own
+object), ``"other"`` (someone else's) or ``"missing"`` (no such object); ``TARGETS`` says how each
+path parameter is filled for each target. ``None`` means "not applicable" (an anonymous visitor
+owns nothing).
+
+``test_every_route_is_declared`` walks the URL resolver and the API's routers: a new page or
+endpoint without a row fails the suite until its access is declared here. Each row then runs as
+its own test: the request is made as every role, each inside a savepoint rolled back afterwards,
+so roles never see each other's writes; a write that is refused must change nothing in the
+database.
+
+Conventions: public JSON writes are called with an empty body, so 422 for every role means "no
+authentication needed, validation ran"; denied API calls are 401 (no credentials) or 403/404;
+pages that need a session redirect (302) to the sign-in page.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.apps import apps
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from procrastinate.contrib.django import app as procrastinate_app
+
+from config.api import api
+from fanclub.accounts import selectors as account_selectors
+from fanclub.accounts import services as account_services
+from fanclub.accounts.constants import Role
+from fanclub.accounts.models import User
+
+ROLES = ("anonymous", "fan", "creator", "other_creator", "moderator", "admin")
+PASSWORD = "a-long-matrix-password"
+Key = tuple[str, ...]
+Expect = dict[str, int | None]
+
+# Routes outside the matrix, each with the reason. Everything else must be declared in POLICY.
+EXCLUDED_PREFIXES = {
+    "/admin/": "Django admin: staff-only by its own permission system; its entry page is pinned below",
+}
+
+
+def everyone(status: int) -> Expect:
+    return dict.fromkeys(ROLES, status)
+
+
+def signed_in(status: int, *, anonymous: int | None = 401) -> Expect:
+    return {"anonymous": anonymous, **dict.fromkeys(ROLES[1:], status)}
+
+
+def moderators(status: int, *, others: int = 403, anonymous: int = 401) -> Expect:
+    return {
+        "anonymous": anonymous,
+        "fan": others,
+        "creator": others,
+        "other_creator": others,
+        "moderator": status,
+        "admin": status,
+    }
+
+
+def staff(status: int, *, others: int, anonymous: int) -> Expect:
+    return {"anonymous": anonymous, **dict.fromkeys(ROLES[1:-1], others), "admin": status}
+
+
+@dataclass(frozen=True)
+class Row:
+    expect: Expect
+    body: dict[str, Any] | None = None  # JSON body (API) or form fields (pages)
+
+
+POLICY: dict[Key, Expect | Row] = {
+    # --- Site chrome and operations (fanclub.core) -------------------------------------------------
+    ("GET", "/"): everyone(200),
+    ("GET", "/healthz"): everyone(200),
+    ("GET", "/readyz"): everyone(200),  # public for load balancers; a worker heartbeat is running
+    ("GET", "/metrics"): everyone(401),  # the token, not a role, opens it (METRICS_TOKEN is set here)
+    ("GET", "/offline/"): everyone(200),
+    ("GET", "/manifest.webmanifest"): everyone(200),
+    ("GET", "/sw.js"): everyone(200),
+    ("POST", "/"): everyone(405),
+    # --- API shell ---------------------------------------------------------------------------------
+    ("GET", "/api/v1/"): everyone(404),
+    ("GET", "/api/v1/openapi.json"): everyone(200),
+    ("GET", "/api/v1/docs"): everyone(200),
+    # --- Django admin (entry page only; see EXCLUDED_PREFIXES) --------------------------------------
+    ("GET", "/admin/"): staff(200, others=302, anonymous=302),
+    # --- Accounts: public API ----------------------------------------------------------------------
+    ("GET", "/api/v1/creators"): everyone(200),
+    ("POST", "/api/v1/auth/signup"): everyone(422),
+    ("POST", "/api/v1/auth/verify-email"): everyone(422),
+    ("POST", "/api/v1/auth/password/reset"): everyone(422),
+    ("POST", "/api/v1/auth/password/reset/confirm"): everyone(422),
+    ("POST", "/api/v1/auth/token"): everyone(422),
+    ("POST", "/api/v1/auth/token/mfa"): everyone(422),
+    ("POST", "/api/v1/auth/refresh"): everyone(422),
+    # --- Accounts: the signed-in user's own API ----------------------------------------------------
+    ("POST", "/api/v1/auth/logout"): signed_in(204),
+    ("GET", "/api/v1/me"): signed_in(200),
+    ("PATCH", "/api/v1/me"): Row(signed_in(200), body={"displayName": "Changed By Matrix"}),
+    ("GET", "/api/v1/me/security"): signed_in(200),
+    ("GET", "/api/v1/me/security-events"): signed_in(200),
+    ("GET", "/api/v1/me/sessions"): signed_in(200),
+    ("POST", "/api/v1/me/sessions/revoke-others"): signed_in(200),
+    ("DELETE", "/api/v1/me/sessions/{session_id}", "own"): signed_in(204, anonymous=None),
+    ("DELETE", "/api/v1/me/sessions/{session_id}", "other"): signed_in(404),
+    ("DELETE", "/api/v1/me/sessions/{session_id}", "missing"): signed_in(404),
+    ("GET", "/api/v1/me/tokens"): signed_in(200),
+    ("POST", "/api/v1/me/tokens"): Row(signed_in(201), body={"name": "matrix", "scopes": ["read"]}),
+    ("DELETE", "/api/v1/me/tokens/{token_id}", "own"): signed_in(204, anonymous=None),
+    ("DELETE", "/api/v1/me/tokens/{token_id}", "other"): signed_in(404),
+    ("DELETE", "/api/v1/me/tokens/{token_id}", "missing"): signed_in(404),
+    ("POST", "/api/v1/me/delete"): Row(signed_in(202), body={"password": PASSWORD}),
+    # --- Accounts: moderation ----------------------------------------------------------------------
+    ("POST", "/api/v1/users/{handle}/ban", "other"): Row(moderators(204), body={"reason": "matrix"}),
+    ("POST", "/api/v1/users/{handle}/ban", "own"): Row(
+        {**moderators(403), "anonymous": None}, body={"reason": "matrix"}
+    ),
+    ("POST", "/api/v1/users/{handle}/ban", "missing"): Row(moderators(404), body={"reason": "matrix"}),
+    # --- Accounts: pages ---------------------------------------------------------------------------
+    ("GET", "/accounts/avatars/{handle}.png", "own"): signed_in(200, anonymous=None),
+    ("GET", "/accounts/avatars/{handle}.png", "other"): everyone(200),
+    ("GET", "/accounts/avatars/{handle}.png", "missing"): everyone(404),
+    ("GET", "/accounts/sign-in/"): signed_in(302, anonymous=200),
+    ("GET", "/accounts/sign-up/"): signed_in(302, anonymous=200),
+    ("GET", "/accounts/security/"): signed_in(200, anonymous=302),
+    ("GET", "/accounts/security/sessions/"): signed_in(200, anonymous=302),
+    ("POST", "/accounts/security/sessions/{session_id}/revoke/", "own"): signed_in(302, anonymous=None),
+    ("POST", "/accounts/security/sessions/{session_id}/revoke/", "other"): signed_in(404, anonymous=302),
+    ("POST", "/accounts/security/sessions/{session_id}/revoke/", "missing"): signed_in(404, anonymous=302),
+    ("POST", "/accounts/security/sessions/revoke-others/"): signed_in(302, anonymous=302),
+    ("GET", "/accounts/security/delete/"): signed_in(200, anonymous=302),
+    ("POST", "/accounts/security/delete/"): Row(signed_in(302, anonymous=302), body={"password": PASSWORD}),
+    # --- Accounts: allauth's pages (sign-in, email, password, MFA, third-party accounts) ------------
+    ("GET", "/accounts/login/"): signed_in(302, anonymous=200),
+    ("GET", "/accounts/signup/"): signed_in(302, anonymous=200),
+    ("GET", "/accounts/logout/"): signed_in(200, anonymous=302),
+    ("POST", "/accounts/logout/"): signed_in(302, anonymous=302),
+    ("GET", "/accounts/inactive/"): everyone(200),
+    ("GET", "/accounts/reauthenticate/"): signed_in(200, anonymous=302),
+    ("GET", "/accounts/email/"): signed_in(200, anonymous=302),
+    ("GET", "/accounts/confirm-email/"): everyone(200),
+    ("GET", "/accounts/confirm-email/{key}/", "missing"): everyone(200),  # "invalid link" page
+    ("GET", "/accounts/login/code/confirm/"): everyone(302),  # only during a code sign-in
+    ("GET", "/accounts/password/change/"): signed_in(200, anonymous=302),
+    ("GET", "/accounts/password/set/"): everyone(302),  # everyone here has a password
+    ("GET", "/accounts/password/reset/"): everyone(200),
+    ("GET", "/accounts/password/reset/done/"): everyone(200),
+    ("GET", "/accounts/password/reset/key/{uidb36}-{key}/", "missing"): everyone(200),  # "bad token" page
+    ("GET", "/accounts/password/reset/key/done/"): everyone(200),
+    ("GET", "/accounts/2fa/"): signed_in(200, anonymous=302),
+    ("GET", "/accounts/2fa/authenticate/"): everyone(302),  # only during a sign-in with MFA
+    ("GET", "/accounts/2fa/reauthenticate/"): everyone(302),
+    ("GET", "/accounts/2fa/totp/activate/"): everyone(302),  # signed in: asks to reauthenticate first
+    ("GET", "/accounts/2fa/totp/deactivate/"): signed_in(404, anonymous=302),  # no TOTP to turn off
+    ("GET", "/accounts/2fa/recovery-codes/"): signed_in(404, anonymous=302),
+    ("GET", "/accounts/2fa/recovery-codes/download/"): signed_in(404, anonymous=302),
+    ("GET", "/accounts/2fa/recovery-codes/generate/"): everyone(302),
+    ("GET", "/accounts/2fa/webauthn/"): signed_in(200, anonymous=302),
+    ("GET", "/accounts/2fa/webauthn/add/"): everyone(302),
+    ("GET", "/accounts/2fa/webauthn/login/"): everyone(302),
+    ("GET", "/accounts/2fa/webauthn/reauthenticate/"): everyone(302),
+    ("GET", "/accounts/2fa/webauthn/keys/{pk}/edit/", "missing"): everyone(302),
+    ("GET", "/accounts/2fa/webauthn/keys/{pk}/remove/", "missing"): everyone(302),
+    ("GET", "/accounts/3rdparty/"): signed_in(200, anonymous=302),
+    ("GET", "/accounts/3rdparty/login/cancelled/"): everyone(200),
+    ("GET", "/accounts/3rdparty/login/error/"): everyone(401),
+    ("GET", "/accounts/3rdparty/signup/"): everyone(302),  # only during a third-party sign-up
+    ("GET", "/accounts/social/connections/"): everyone(301),  # old allauth paths, moved to 3rdparty/
+    ("GET", "/accounts/social/login/cancelled/"): everyone(301),
+    ("GET", "/accounts/social/login/error/"): everyone(301),
+    ("GET", "/accounts/social/signup/"): everyone(301),
+}
+
+
+# --- Creators, social, content (issue 4) ---------------------------------------------------------------
+# The matrix's creators have the creator role but no creator profile: every studio operation answers
+# "become a creator first" (403 in the API, 404 or a redirect on pages); objects are "missing" only.
+POLICY.update(
+    {
+        ("POST", "/api/v1/me/creator"): signed_in(422),
+        ("GET", "/api/v1/me/creator"): signed_in(403),
+        ("PATCH", "/api/v1/me/creator"): signed_in(403),
+        ("GET", "/api/v1/me/creator/legal"): signed_in(403),
+        ("PUT", "/api/v1/me/creator/legal"): Row(signed_in(403), body={"legalName": "Matrix Legal"}),
+        ("POST", "/api/v1/me/creator/tiers"): Row(signed_in(403), body={"name": "Gold", "priceMinor": 500}),
+        ("PATCH", "/api/v1/me/creator/tiers/{tier_id}", "missing"): signed_in(403),
+        ("DELETE", "/api/v1/me/creator/tiers/{tier_id}", "missing"): signed_in(403),
+        ("GET", "/api/v1/me/creator/members"): signed_in(403),
+        ("POST", "/api/v1/me/creator/members"): Row(
+            signed_in(403), body={"fanHandle": "matrix.fan", "tierId": 1}
+        ),
+        ("DELETE", "/api/v1/me/creator/members/{handle}", "own"): signed_in(403, anonymous=None),
+        ("DELETE", "/api/v1/me/creator/members/{handle}", "other"): signed_in(403),
+        ("DELETE", "/api/v1/me/creator/members/{handle}", "missing"): signed_in(403),
+        ("GET", "/api/v1/me/memberships"): signed_in(200),
+        ("GET", "/api/v1/creators/{handle}", "own"): {**everyone(404), "anonymous": None},
+        ("GET", "/api/v1/creators/{handle}", "other"): everyone(404),
+        ("GET", "/api/v1/creators/{handle}", "missing"): everyone(404),
+        ("GET", "/api/v1/creators/{handle}/tiers", "own"): {**everyone(404), "anonymous": None},
+        ("GET", "/api/v1/creators/{handle}/tiers", "other"): everyone(404),
+        ("GET", "/api/v1/creators/{handle}/tiers", "missing"): everyone(404),
+        ("GET", "/api/v1/creators/{handle}/posts", "own"): {**everyone(404), "anonymous": None},
+        ("GET", "/api/v1/creators/{handle}/posts", "other"): everyone(404),
+        ("GET", "/api/v1/creators/{handle}/posts", "missing"): everyone(404),
+        ("POST", "/api/v1/creators/{handle}/follow", "own"): signed_in(404, anonymous=None),
+        ("POST", "/api/v1/creators/{handle}/follow", "other"): signed_in(404),
+        ("POST", "/api/v1/creators/{handle}/follow", "missing"): signed_in(404),
+        ("DELETE", "/api/v1/creators/{handle}/follow", "own"): signed_in(404, anonymous=None),
+        ("DELETE", "/api/v1/creators/{handle}/follow", "other"): signed_in(404),
+        ("DELETE", "/api/v1/creators/{handle}/follow", "missing"): signed_in(404),
+        ("GET", "/api/v1/me/posts"): signed_in(200),
+        ("POST", "/api/v1/posts"): Row(signed_in(403), body={"text": "matrix"}),
+        ("GET", "/api/v1/posts/{post_id}", "missing"): everyone(404),
+        ("PATCH", "/api/v1/posts/{post_id}", "missing"): signed_in(404),
+        ("DELETE", "/api/v1/posts/{post_id}", "missing"): signed_in(404),
+        ("POST", "/api/v1/posts/{post_id}/publish", "missing"): signed_in(404),
+        ("POST", "/api/v1/posts/{post_id}/pin", "missing"): signed_in(404),
+        ("DELETE", "/api/v1/posts/{post_id}/pin", "missing"): signed_in(404),
+        ("POST", "/api/v1/posts/{post_id}/media/{media_id}/blur-faces", "missing"): signed_in(404),
+        ("GET", "/api/v1/posts/{post_id}/comments", "missing"): everyone(404),
+        ("POST", "/api/v1/posts/{post_id}/comments", "missing"): Row(signed_in(404), body={"text": "hi"}),
+        ("DELETE", "/api/v1/comments/{comment_id}", "missing"): signed_in(404),
+        ("POST", "/api/v1/posts/{post_id}/like", "missing"): signed_in(404),
+        ("DELETE", "/api/v1/posts/{post_id}/like", "missing"): signed_in(404),
+        ("POST", "/api/v1/posts/{post_id}/bookmark", "missing"): signed_in(404),
+        ("DELETE", "/api/v1/posts/{post_id}/bookmark", "missing"): signed_in(404),
+        ("GET", "/api/v1/me/bookmarks"): signed_in(200),
+        # Pages
+        ("GET", "/c/{handle}/", "own"): {**everyone(404), "anonymous": None},
+        ("GET", "/c/{handle}/", "other"): everyone(404),
+        ("GET", "/c/{handle}/", "missing"): everyone(404),
+        ("POST", "/c/{handle}/follow/", "other"): signed_in(404, anonymous=302),
+        ("POST", "/c/{handle}/follow/", "missing"): signed_in(404, anonymous=302),
+        ("GET", "/c/{handle}/subscribe/", "other"): everyone(404),
+        ("GET", "/c/{handle}/subscribe/", "missing"): everyone(404),
+        ("GET", "/p/{post_id}/", "missing"): everyone(404),
+        ("POST", "/p/{post_id}/comments/", "missing"): Row(
+            signed_in(404, anonymous=302), body={"text": "hi"}
+        ),
+        ("POST", "/p/{post_id}/comments/{comment_id}/delete/", "missing"): signed_in(404, anonymous=302),
+        ("POST", "/p/{post_id}/{kind}/", "missing"): signed_in(404, anonymous=302),
+        ("GET", "/studio/"): everyone(302),  # signed in without a creator profile: to "become a creator"
+        ("GET", "/studio/posts/new/"): everyone(302),
+        ("GET", "/studio/posts/{post_id}/edit/", "missing"): everyone(302),
+        ("GET", "/studio/posts/{post_id}/preview/", "missing"): signed_in(404, anonymous=302),
+        ("POST", "/studio/posts/{post_id}/{action}/", "missing"): signed_in(404, anonymous=302),
+        ("GET", "/studio/become/"): signed_in(200, anonymous=302),
+        ("POST", "/studio/become/"): signed_in(200, anonymous=302),  # empty name: the form again
+        ("GET", "/studio/profile/"): signed_in(404, anonymous=302),
+        ("POST", "/studio/profile/"): signed_in(404, anonymous=302),
+        ("GET", "/studio/tiers/"): signed_in(404, anonymous=302),
+        ("POST", "/studio/tiers/"): signed_in(404, anonymous=302),
+        ("POST", "/studio/tiers/{tier_id}/archive/", "missing"): signed_in(404, anonymous=302),
+        ("POST", "/studio/members/"): signed_in(404, anonymous=302),
+        ("POST", "/studio/members/{handle}/end/", "own"): signed_in(404, anonymous=None),
+        ("POST", "/studio/members/{handle}/end/", "other"): signed_in(404, anonymous=302),
+        ("POST", "/studio/members/{handle}/end/", "missing"): signed_in(404, anonymous=302),
+    }
+)
+
+# --- Media (vault, uploads, delivery) ------------------------------------------------------------------
+# Pinned as observed by the foundation issue, "missing" objects only: the media issue adds "own" and
+# "other" (with OBJECTS builders for media_id, album_id, upload_id) and real bodies for the writes.
+# Every signed-in role has a vault; delivery URLs are signed, so an unsigned one is 403 for everyone.
+POLICY.update(
+    {
+        ("GET", "/api/v1/media"): signed_in(200),
+        ("GET", "/api/v1/media/{media_id}", "missing"): signed_in(404),
+        ("DELETE", "/api/v1/media/{media_id}", "missing"): signed_in(404),
+        ("GET", "/api/v1/media/albums"): signed_in(200),
+        ("POST", "/api/v1/media/albums"): signed_in(422),
+        ("GET", "/api/v1/media/albums/{album_id}", "missing"): signed_in(404),
+        ("PATCH", "/api/v1/media/albums/{album_id}", "missing"): signed_in(422),
+        ("DELETE", "/api/v1/media/albums/{album_id}", "missing"): signed_in(404),
+        ("PUT", "/api/v1/media/albums/{album_id}/items/{media_id}", "missing"): signed_in(404),
+        ("DELETE", "/api/v1/media/albums/{album_id}/items/{media_id}", "missing"): signed_in(404),
+        ("POST", "/api/v1/media/uploads"): signed_in(422),
+        ("GET", "/api/v1/media/uploads/{upload_id}", "missing"): signed_in(404),
+        ("PATCH", "/api/v1/media/uploads/{upload_id}", "missing"): signed_in(422),
+        ("DELETE", "/api/v1/media/uploads/{upload_id}", "missing"): signed_in(404),
+        ("POST", "/api/v1/media/uploads/{upload_id}/parts", "missing"): signed_in(422),
+        ("POST", "/api/v1/media/uploads/{upload_id}/complete", "missing"): signed_in(404),
+        ("GET", "/media/d/{media_id}/{variant}/{file}", "missing"): everyone(403),
+        ("GET", "/studio/vault/"): signed_in(200, anonymous=302),
+        ("POST", "/studio/vault/albums/"): everyone(302),
+        ("GET", "/studio/vault/{media_id}/", "missing"): signed_in(404, anonymous=302),
+        ("POST", "/studio/vault/{media_id}/album/", "missing"): everyone(302),
+        ("POST", "/studio/vault/{media_id}/delete/", "missing"): signed_in(404, anonymous=302),
+    }
+)
+
+# --- Objects named by path parameters ------------------------------------------------------------------
+
+OWNERS = (*ROLES[1:], "bystander")  # every signed-in role, plus a fan nobody acts as
+
+
+def _device_session(user: User) -> str:
+    # The actor's browser session, adopted as a device session on its first request.
+    (session,) = account_selectors.device_session_list_for_user(user=user)
+    return str(session.pk)
+
+
+def _api_token(user: User) -> str:
+    created = account_services.api_token_create(user=user, name="matrix", scopes=["read", "write"])
+    return str(created.token.pk)
+
+
+# How to give a user one object for each path parameter; the value is what goes in the path. Built
+# for every owner (each role's own, the bystander's is everyone's "other"). A later issue adds a line
+# here (e.g. "post_id": lambda user: str(post_create(author=user).pk)) and targets below.
+OBJECTS: dict[str, Callable[[User], str]] = {
+    "handle": lambda user: user.handle,
+    "session_id": _device_session,
+    "token_id": _api_token,
+}
+
+
+@dataclass
+class World:
+    users: dict[str, User]  # owner -> user
+    objects: dict[str, dict[str, str]] = field(default_factory=dict)  # parameter -> owner -> value
+
+
+Resolver = Callable[[World, str], str | None]
+
+
+def owned(parameter: str, *, missing: str) -> dict[str, Resolver]:
+    """The three targets of an object everyone owns one of (anonymous owns nothing: not applicable)."""
+    return {
+        "own": lambda world, role: None if role == "anonymous" else world.objects[parameter][role],
+        "other": lambda world, role: world.objects[parameter]["bystander"],
+        "missing": lambda world, role: missing,
+    }
+
+
+def missing_only(value: str) -> dict[str, Resolver]:
+    """Objects the matrix cannot build yet: only "no such object" is declared."""
+    return {"missing": lambda world, role: value}
+
+
+NO_SUCH_UUID = str(uuid.UUID(int=1))
+TARGETS: dict[str, dict[str, Resolver]] = {
+    "handle": owned("handle", missing="nobody-has-this-handle"),
+    "session_id": owned("session_id", missing=NO_SUCH_UUID),
+    "token_id": owned("token_id", missing=NO_SUCH_UUID),
+    # allauth's emailed keys and passkeys: only "missing" so far.
+    "key": missing_only("no-such-key"),
+    "uidb36": missing_only("zz"),
+    "pk": missing_only("999999"),
+}
+for _parameter, _missing in (
+    ("post_id", "999999"),
+    ("tier_id", "999999"),
+    ("comment_id", "999999"),
+    ("media_id", NO_SUCH_UUID),
+    ("kind", "like"),  # /p/{post_id}/{kind}/: like or bookmark
+    ("action", "publish"),  # /studio/posts/{post_id}/{action}/
+    ("album_id", NO_SUCH_UUID),
+    ("upload_id", NO_SUCH_UUID),
+    ("variant", "thumb"),  # /media/d/{media_id}/{variant}/{file}
+    ("file", "missing.jpg"),
+):
+    TARGETS.setdefault(_parameter, missing_only(_missing))
+
+
+# --- Discovering every route ----------------------------------------------------------------------------
+
+
+def _template(route: str) -> str:
+    """A URL pattern as a path template: "<str:handle>" and "(?P<handle>...)" become "{handle}"."""
+    route = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", route)
+    route = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+    return route.replace("^", "").replace("$", "")
+
+
+def url_patterns() -> list[str]:
+    """Every URL pattern of the project as a path template ("/accounts/avatars/{handle}.png")."""
+    found: list[str] = []
+
+    def walk(patterns: list[URLPattern | URLResolver], prefix: str) -> None:
+        for pattern in patterns:
+            route = prefix + _template(str(pattern.pattern))
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, route)
+            else:
+                found.append("/" + route)
+
+    walk(get_resolver().url_patterns, "")
+    return sorted(set(found))
+
+
+def api_operations() -> list[tuple[str, str]]:
+    """(method, path template) of every operation of the API, from its routers."""
+    root = reverse("api:api-root").rstrip("/")
+    operations = []
+    # The routers as mounted on the API (nested routers included), as Django Ninja builds its URLs.
+    for router in api._get_bound_routers():
+        for path, path_view in router.path_operations.items():
+            full = re.sub(r"/+", "/", f"{root}/{router.prefix}/{path}").rstrip("/") or "/"
+            full = re.sub(r"{\w+:(\w+)}", r"{\1}", full)  # "{uuidstr:album_id}" -> "{album_id}"
+            for operation in path_view.operations:
+                operations.extend((method, full) for method in operation.methods)
+    return sorted(operations)
+
+
+def _excluded(path: str) -> bool:
+    return any(path.startswith(prefix) for prefix in EXCLUDED_PREFIXES)
+
+
+def test_every_route_is_declared():
+    declared_paths = {key[1] for key in POLICY}
+    declared_operations = {(key[0], key[1]) for key in POLICY}
+
+    undeclared_urls = [path for path in url_patterns() if path not in declared_paths and not _excluded(path)]
+    undeclared_operations = [op for op in api_operations() if op not in declared_operations]
+
+    assert undeclared_urls == [], (
+        "These URLs have no row in tests/test_authz_matrix.py POLICY. Declare what every role gets "
+        f"(anonymous, fan, creator, other_creator, moderator, admin): {undeclared_urls}"
+    )
+    assert undeclared_operations == [], (
+        "These API operations have no row in tests/test_authz_matrix.py POLICY. Declare what every "
+        f"role gets: {undeclared_operations}"
+    )
+
+
+def test_every_row_names_a_route_that_exists():
+    paths = set(url_patterns())
+    stale = sorted({key[1] for key in POLICY if key[1] not in paths})
+
+    assert stale == [], f"POLICY rows for routes that no longer exist (remove or fix them): {stale}"
+
+
+def test_every_row_declares_every_role_and_a_known_target():
+    for key, row in POLICY.items():
+        expect = row.expect if isinstance(row, Row) else row
+        assert set(expect) == set(ROLES), f"{key}: declare exactly the roles {ROLES}"
+        parameters = re.findall(r"{(\w+)}", key[1])
+        if parameters:
+            assert len(key) == 3, f"{key}: a path with {{{parameters[0]}}} needs a target (own/other/missing)"
+            assert all(key[2] in TARGETS[name] for name in parameters), f"{key}: unknown target"
+        else:
+            assert len(key) == 2, f"{key}: a target only makes sense for a path with parameters"
+
+
+# --- Running every row as every role -------------------------------------------------------------------
+
+
+def _user(role: str, handle: str) -> User:
+    user = account_services.user_create(
+        email=f"{handle}@example.com", handle=handle, password=PASSWORD, role=role
+    )
+    account_services.user_avatar_generate(user_id=user.pk)
+    return user
+
+
+@dataclass
+class Actor:
+    client: Client
+    csrf_token: str
+
+
+@pytest.fixture
+def world(db, settings, tmp_path) -> World:
+    # A worker heartbeat, so /readyz answers as in production (rolled back with the test).
+    async_to_sync(procrastinate_app.job_manager.register_worker)()
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.METRICS_TOKEN = "matrix-metrics-token"
+    settings.RATE_LIMIT_ENABLED = False  # the limiter has its own tests; here only access matters
+    users = {
+        "fan": _user(Role.FAN, "matrix.fan"),
+        "creator": _user(Role.CREATOR, "matrix.creator"),
+        "other_creator": _user(Role.CREATOR, "matrix.other"),
+        "moderator": _user(Role.MODERATOR, "matrix.mod"),
+        "admin": _user(Role.ADMIN, "matrix.admin"),
+        "bystander": _user(Role.FAN, "matrix.bystander"),
+    }
+    User.objects.filter(pk=users["admin"].pk).update(is_staff=True, is_superuser=True)
+    users["admin"].refresh_from_db()
+    return World(users=users)
+
+
+@pytest.fixture
+def actors(world: World) -> dict[str, Actor]:
+    """A browser per role and for the bystander: signed in (session cookie), with its CSRF token."""
+    result = {}
+    for owner in ("anonymous", *OWNERS):
+        client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+        if owner != "anonymous":
+            client.force_login(world.users[owner])
+        client.get("/offline/")  # sets the CSRF cookie; a signed-in session gets its device session
+        result[owner] = Actor(client, client.cookies["csrftoken"].value)
+    for parameter, build in OBJECTS.items():
+        world.objects[parameter] = {owner: build(world.users[owner]) for owner in OWNERS}
+    return result
+
+
+def _fingerprint() -> dict[str, str]:
+    """A digest of every row of every table with a model (ours, Django's, allauth's, the job queue),
+    in one query: each table's rows as text, sorted, hashed."""
+    existing = set(connection.introspection.table_names())
+    tables = sorted({model._meta.db_table for model in apps.get_models()} & existing)
+    quote = connection.ops.quote_name
+    sql = " UNION ALL ".join(
+        f"SELECT %s, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {quote(table)} t"
+        for table in tables
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, tables)
+        return dict(cursor.fetchall())
+
+
+def _request(actor: Actor, method: str, path: str, body: dict[str, Any] | None) -> Any:
+    headers = {"X-CSRFToken": actor.csrf_token}
+    if path.startswith("/api/"):
+        data = (
+            json.dumps(body) if body is not None else (b"{}" if method in ("POST", "PATCH", "PUT") else b"")
+        )
+        return actor.client.generic(method, path, data, content_type="application/json", headers=headers)
+    if method == "GET":
+        return actor.client.get(path, headers=headers)
+    return actor.client.generic(
+        method,
+        path,
+        "&".join(f"{name}={value}" for name, value in (body or {}).items()),
+        content_type="application/x-www-form-urlencoded",
+        headers=headers,
+    )
+
+
+def _path_for(key: Key, world: World, role: str) -> str | None:
+    path = key[1]
+    for name in re.findall(r"{(\w+)}", path):
+        value = TARGETS[name][key[2]](world, role)
+        if value is None:
+            return None
+        path = path.replace("{" + name + "}", value)
+    return path
+
+
+class _Rollback(Exception):
+    pass
+
+
+@pytest.mark.parametrize("key", list(POLICY), ids=lambda key: " ".join(key))
+def test_access(key: Key, world: World, actors: dict[str, Actor]):
+    row = POLICY[key]
+    expect, body = (row.expect, row.body) if isinstance(row, Row) else (row, None)
+    method = key[0]
+    got: dict[str, int | None] = {}
+    changed_on_denial: list[str] = []
+    for role in ROLES:
+        path = _path_for(key, world, role)
+        if path is None:
+            got[role] = None
+            continue
+        try:
+            with transaction.atomic():
+                before = _fingerprint() if method != "GET" else None
+                response = _request(actors[role], method, path, body)
+                got[role] = response.status_code
+                if before is not None and response.status_code >= 400 and _fingerprint() != before:
+                    changed_on_denial.append(role)
+                raise _Rollback  # every role starts from the same world
+        except _Rollback:
+            pass
+
+    assert got == expect
+    assert changed_on_denial == [], f"refused, yet the database changed for: {changed_on_denial}"
