@@ -23,6 +23,7 @@ from types import FrameType
 from typing import Any
 
 from bench import auth, http_stack, load, middleware_breakdown, report
+from bench import billing as billing_bench
 from bench import media as media_bench
 from bench import profile as profile_bench
 from bench.config import BenchConfig
@@ -61,6 +62,10 @@ ENTRIES: dict[str, Entry] = {
     "media_hls": Entry(
         "Video to HLS ladder 240p-1080p: fanclub.media vs the plain ffmpeg command line (goal >= 0.95x)",
         media_bench.hls,
+    ),
+    "billing_tips": Entry(
+        "Tips through the API (idempotency, ledger, sandbox) vs raw psycopg, concurrency 16 (goal >= 0.5x)",
+        billing_bench.tips,
     ),
     "profile": Entry(
         "Creator profile page and posts API, 20 vs 200 posts, concurrency 32: ours vs bare Django",

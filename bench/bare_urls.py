@@ -17,8 +17,13 @@ from django.urls import URLPattern, path
 
 
 def _constant_view(body: bytes, content_type: str) -> Callable[[HttpRequest], HttpResponse]:
+    length = str(len(body))
+
     def view(request: HttpRequest) -> HttpResponse:
-        return HttpResponse(body, content_type=content_type)
+        response = HttpResponse(body, content_type=content_type)
+        # The full app's CommonMiddleware sets it; without it gunicorn would answer chunked.
+        response["Content-Length"] = length
+        return response
 
     return view
 

@@ -35,7 +35,7 @@ import psutil
 
 from bench import cpu, load, servers
 from bench.config import BenchConfig
-from config.env import Env
+from config.env import ConfigError, Env
 from config.options import BASE_DIR, read_config
 from fanclub.core import dbserver
 
@@ -100,9 +100,16 @@ class Context:
             **inherited,
             **PRODUCTION_ENV,
             "SECRET_KEY": secret_key,
+            # Production refuses the sandbox payment processor's development secret.
+            "BILLING_SANDBOX_WEBHOOK_SECRET": secrets.token_urlsafe(32),
             "DATA_DIR": str(data_dir),
             "DJANGO_SETTINGS_MODULE": "config.settings",
         }
+        checked = Env(source=ours_env)
+        read_config(checked)
+        if checked.problems:
+            # Fail in a second with the list, not minutes later inside a server's log.
+            raise ConfigError(["the bench's production configuration is refused:", *checked.problems])
         bare_env = {
             **inherited,
             "SECRET_KEY": secret_key,
@@ -286,13 +293,14 @@ class Context:
         window.end()
         measurement.server_cpu_seconds = window.seconds["server"]
         measurement.database_cpu_seconds = window.seconds.get("postgres", 0.0)
+        measurement.interrupt_seconds = window.interrupt_seconds
         measurement.background_cpus = [window.background_cpus]
         self.background_cpus.append(window.background_cpus)
         label = f"{server.name} {servers.SERVER_NAMES[server.interface]} {path}"
         line = (
             f"  {label:<42} {note:<9} {measurement.requests_per_second:>7.0f} req/s  "
             f"p50 {measurement.percentile_ms(50):6.1f} ms  p99 {measurement.percentile_ms(99):6.1f} ms  "
-            f"server CPU {measurement.server_cpu_us_per_request:5.0f} us/req  "
+            f"CPU {measurement.cpu_us_per_request:5.0f} us/req  "
             f"other load {window.background_cpus:.2f} CPU"
         )
         if measurement.error_count:

@@ -52,6 +52,7 @@ class Measurement:
     # Filled in by the caller from a bench.cpu.CpuWindow around each run.
     server_cpu_seconds: float = 0.0
     database_cpu_seconds: float = 0.0
+    interrupt_seconds: float = 0.0  # machine-wide softirq/irq time: loopback TCP, client and server
     background_cpus: list[float] = field(default_factory=list)  # per run
 
     @property
@@ -61,6 +62,14 @@ class Measurement:
     @property
     def server_cpu_us_per_request(self) -> float:
         return self.server_cpu_seconds / self.requests * 1_000_000 if self.requests else 0.0
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        """What serving one request costs the machine: the server's processes, PostgreSQL and all
+        interrupt time. Counted generously (part of the interrupt time is wrk's), so comparisons do
+        not flatter a server that opens a connection per request."""
+        seconds = self.server_cpu_seconds + self.database_cpu_seconds + self.interrupt_seconds
+        return seconds / self.requests * 1_000_000 if self.requests else 0.0
 
     @property
     def error_count(self) -> int:
@@ -92,6 +101,7 @@ class Measurement:
             runs=[*self.runs, *other.runs],
             server_cpu_seconds=self.server_cpu_seconds + other.server_cpu_seconds,
             database_cpu_seconds=self.database_cpu_seconds + other.database_cpu_seconds,
+            interrupt_seconds=self.interrupt_seconds + other.interrupt_seconds,
             background_cpus=[*self.background_cpus, *other.background_cpus],
         )
 
@@ -108,7 +118,11 @@ class Measurement:
             "bytes": self.bytes,
             "errors": self.errors,
             "runs_requests_per_second": [round(rps, 1) for rps in self.runs],
+            "cpu_us_per_request": round(self.cpu_us_per_request),
             "server_cpu_us_per_request": round(self.server_cpu_us_per_request),
+            "interrupt_us_per_request": round(self.interrupt_seconds / self.requests * 1e6)
+            if self.requests
+            else 0,
             "database_cpu_us_per_request": round(self.database_cpu_seconds / self.requests * 1e6)
             if self.requests
             else 0,

@@ -221,7 +221,7 @@ def profile_page(context: Context) -> dict[str, Any]:
     print(
         f"\nQueries per request are {'the same' if constant else 'NOT the same'} for "
         f"{SIZES[0]} and {SIZES[-1]} posts (goal: constant). Each anonymous wrk request is a new visitor:\n"
-        "  media URLs are bound to the visitor's session, so every such request also creates a session."
+        "  anonymous media URLs share one viewer key, so no session row is written for them."
     )
     print(context.background_note(first_measurement))
     return {"sizes": SIZES, "queries_constant": constant, "queries": queries, "endpoints": endpoints}

@@ -75,6 +75,18 @@ def read_config(env: Env) -> dict[str, Any]:
         "MEDIA_UPLOAD_TTL_SECONDS": env.int("MEDIA_UPLOAD_TTL_SECONDS", 86400, minimum=60),
         "MEDIA_FFMPEG_TIMEOUT_SECONDS": env.int("MEDIA_FFMPEG_TIMEOUT_SECONDS", 3600, minimum=5),
         "MEDIA_FFMPEG_MEMORY_MB": env.int("MEDIA_FFMPEG_MEMORY_MB", 4096, minimum=256),
+        # Billing (fanclub.billing): see docs/billing.md.
+        "BILLING_PROCESSOR": env.choice("BILLING_PROCESSOR", ("sandbox", "stripe"), "sandbox"),
+        "BILLING_PLATFORM_FEE_BPS": env.int("BILLING_PLATFORM_FEE_BPS", 2000, minimum=0),
+        "BILLING_HOLD_DAYS": env.int("BILLING_HOLD_DAYS", 7, minimum=0),
+        "BILLING_MIN_CHARGE_MINOR": env.int("BILLING_MIN_CHARGE_MINOR", 100, minimum=1),
+        "BILLING_MIN_PAYOUT_MINOR": env.int("BILLING_MIN_PAYOUT_MINOR", 2000, minimum=1),
+        "BILLING_SANDBOX_WEBHOOK_SECRET": env.str(
+            "BILLING_SANDBOX_WEBHOOK_SECRET", "whsec_sandbox_development_only_0123456789"
+        ),
+        "BILLING_WEBHOOK_TOLERANCE_SECONDS": env.int("BILLING_WEBHOOK_TOLERANCE_SECONDS", 300, minimum=10),
+        "STRIPE_SECRET_KEY": env.str("STRIPE_SECRET_KEY"),
+        "STRIPE_WEBHOOK_SECRET": env.str("STRIPE_WEBHOOK_SECRET"),
         # Process settings, used by the `fanclub` command rather than by Django itself.
         "HOST": env.str("HOST", "127.0.0.1"),
         "PORT": env.int("PORT", 8000, minimum=1),
@@ -100,6 +112,16 @@ def read_config(env: Env) -> dict[str, Any]:
         env.problems.append("S3_BUCKET: MEDIA_STORAGE=s3 needs a bucket name")
     if not cfg["MEDIA_STORAGE_ENV"].replace("-", "").replace("_", "").isalnum():
         env.problems.append("MEDIA_STORAGE_ENV: use letters, digits, '-' and '_' only")
+    if cfg["BILLING_PLATFORM_FEE_BPS"] > 10_000:
+        env.problems.append("BILLING_PLATFORM_FEE_BPS: basis points, at most 10000 (100%)")
+    stripe_keys = cfg["STRIPE_SECRET_KEY"] and cfg["STRIPE_WEBHOOK_SECRET"]
+    if cfg["BILLING_PROCESSOR"] == "stripe" and not stripe_keys:
+        env.problems.append("STRIPE_SECRET_KEY/STRIPE_WEBHOOK_SECRET: BILLING_PROCESSOR=stripe needs both")
+    sandbox = cfg["BILLING_PROCESSOR"] == "sandbox"
+    if production and sandbox and not env.is_set("BILLING_SANDBOX_WEBHOOK_SECRET"):
+        env.problems.append(
+            "BILLING_SANDBOX_WEBHOOK_SECRET: production with the sandbox processor needs its own secret"
+        )
     if cfg["EMAIL_URL"].split("://", 1)[0] not in ("console", "smtp", "smtps", "memory"):
         env.problems.append("EMAIL_URL: expected console://, memory://, smtp://... or smtps://...")
     return cfg

@@ -44,10 +44,13 @@ INSTALLED_APPS = [
     "fanclub.creators",
     "fanclub.social",
     "fanclub.content",
+    "fanclub.billing",
     "allauth",
     "allauth.account",
     "allauth.mfa",
     "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",  # offered only when configured: see below
+    "allauth.socialaccount.providers.twitter_oauth2",
 ]
 
 MIDDLEWARE = [
@@ -194,22 +197,25 @@ SOCIALACCOUNT_FORMS = {"signup": "fanclub.accounts.forms.SocialSignupForm"}
 SOCIALACCOUNT_AUTO_SIGNUP = False  # the age gate needs a date of birth: always show the form
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
-SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, object]] = {}
-if CONFIG["OAUTH_GOOGLE_CLIENT_ID"]:
-    INSTALLED_APPS.append("allauth.socialaccount.providers.google")
-    SOCIALACCOUNT_PROVIDERS["google"] = {
-        "APPS": [
-            {"client_id": CONFIG["OAUTH_GOOGLE_CLIENT_ID"], "secret": CONFIG["OAUTH_GOOGLE_CLIENT_SECRET"]}
-        ],
+# Google and X are always installed (their URLs exist) but a provider is offered only when its
+# credentials are set: SocialAccountAdapter lists apps from these "APPS" at request time, hides the
+# buttons and answers 404 on the provider URLs otherwise.
+SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, object]] = {
+    "google": {
+        "APPS": [],
         "SCOPE": ["openid", "email", "profile"],
         "OAUTH_PKCE_ENABLED": True,
-    }
+    },
+    "twitter_oauth2": {"APPS": [], "OAUTH_PKCE_ENABLED": True},
+}
+if CONFIG["OAUTH_GOOGLE_CLIENT_ID"]:
+    SOCIALACCOUNT_PROVIDERS["google"]["APPS"] = [
+        {"client_id": CONFIG["OAUTH_GOOGLE_CLIENT_ID"], "secret": CONFIG["OAUTH_GOOGLE_CLIENT_SECRET"]}
+    ]
 if CONFIG["OAUTH_X_CLIENT_ID"]:
-    INSTALLED_APPS.append("allauth.socialaccount.providers.twitter_oauth2")
-    SOCIALACCOUNT_PROVIDERS["twitter_oauth2"] = {
-        "APPS": [{"client_id": CONFIG["OAUTH_X_CLIENT_ID"], "secret": CONFIG["OAUTH_X_CLIENT_SECRET"]}],
-        "OAUTH_PKCE_ENABLED": True,
-    }
+    SOCIALACCOUNT_PROVIDERS["twitter_oauth2"]["APPS"] = [
+        {"client_id": CONFIG["OAUTH_X_CLIENT_ID"], "secret": CONFIG["OAUTH_X_CLIENT_SECRET"]}
+    ]
 
 # API tokens: HS256 JWT access tokens bound to a device session, opaque rotating refresh tokens.
 JWT_SIGNING_KEY: str = CONFIG["JWT_SIGNING_KEY"]
@@ -260,6 +266,17 @@ MEDIA_UPLOAD_CHUNK_BYTES: int = CONFIG["MEDIA_UPLOAD_CHUNK_BYTES"]
 MEDIA_UPLOAD_TTL_SECONDS: int = CONFIG["MEDIA_UPLOAD_TTL_SECONDS"]
 MEDIA_FFMPEG_TIMEOUT_SECONDS: int = CONFIG["MEDIA_FFMPEG_TIMEOUT_SECONDS"]
 MEDIA_FFMPEG_MEMORY_MB: int = CONFIG["MEDIA_FFMPEG_MEMORY_MB"]
+
+# Billing (fanclub.billing, docs/billing.md): processor, fee, hold, bounds, webhook secrets.
+BILLING_PROCESSOR: str = CONFIG["BILLING_PROCESSOR"]
+BILLING_PLATFORM_FEE_BPS: int = CONFIG["BILLING_PLATFORM_FEE_BPS"]
+BILLING_HOLD_DAYS: int = CONFIG["BILLING_HOLD_DAYS"]
+BILLING_MIN_CHARGE_MINOR: int = CONFIG["BILLING_MIN_CHARGE_MINOR"]
+BILLING_MIN_PAYOUT_MINOR: int = CONFIG["BILLING_MIN_PAYOUT_MINOR"]
+BILLING_SANDBOX_WEBHOOK_SECRET: str = CONFIG["BILLING_SANDBOX_WEBHOOK_SECRET"]
+BILLING_WEBHOOK_TOLERANCE_SECONDS: int = CONFIG["BILLING_WEBHOOK_TOLERANCE_SECONDS"]
+STRIPE_SECRET_KEY: str = CONFIG["STRIPE_SECRET_KEY"]
+STRIPE_WEBHOOK_SECRET: str = CONFIG["STRIPE_WEBHOOK_SECRET"]
 
 # --- Security headers ----------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

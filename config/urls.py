@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("fanclub.media.urls")),
     path("", include("fanclub.creators.urls")),
     path("", include("fanclub.content.urls")),
+    path("", include("fanclub.billing.urls")),
     path("admin/", admin.site.urls),
 ]
 

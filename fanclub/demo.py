@@ -121,7 +121,6 @@ def _demo_image(color: tuple[int, int, int], seed: int) -> bytes:
 def demo_creators_load() -> int:
     """Profiles, tiers and a few posts (generated images through the real media pipeline) for every
     demo creator without a profile yet. Returns the number of creators set up."""
-    import io
 
     from fanclub.content import services as content_services
     from fanclub.creators import services as creator_services
@@ -145,11 +144,9 @@ def demo_creators_load() -> int:
         media = []
         for index, color in enumerate(studio.colors):
             data = _demo_image(color, index)
-            upload = media_services.upload_create(owner=user, filename=f"demo-{index}.jpg", size=len(data))
-            media_services.upload_write_chunk(
-                owner=user, upload_id=upload.pk, offset=0, length=len(data), stream=io.BytesIO(data)
+            media.append(
+                media_services.media_create_from_bytes(owner=user, filename=f"demo-{index}.jpg", data=data)
             )
-            media.append(media_services.upload_complete(owner=user, upload_id=upload.pk))
         with transaction.atomic():
             content_services.post_create(
                 creator=user,

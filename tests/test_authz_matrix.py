@@ -183,6 +183,12 @@ POLICY: dict[Key, Expect | Row] = {
     ("GET", "/accounts/social/login/cancelled/"): everyone(301),
     ("GET", "/accounts/social/login/error/"): everyone(301),
     ("GET", "/accounts/social/signup/"): everyone(301),
+    # Google and X are installed but not configured in the matrix's settings: no provider, 404.
+    ("GET", "/accounts/google/login/"): everyone(404),
+    ("GET", "/accounts/google/login/callback/"): everyone(404),
+    ("POST", "/accounts/google/login/token/"): everyone(404),  # Google One Tap's credential post
+    ("GET", "/accounts/twitter_oauth2/login/"): everyone(404),
+    ("GET", "/accounts/twitter_oauth2/login/callback/"): everyone(404),
 }
 
 
@@ -581,3 +587,62 @@ def test_access(key: Key, world: World, actors: dict[str, Actor]):
 
     assert got == expect
     assert changed_on_denial == [], f"refused, yet the database changed for: {changed_on_denial}"
+
+
+# --- Billing (issue 5) ----------------------------------------------------------------------------------
+# Money-moving writes are called with an empty body: 422 once authenticated (validation, or the missing
+# Idempotency-Key). Webhooks carry no credentials (the signature is the authentication): an unknown
+# processor is 404 for everyone.
+POLICY.update(
+    {
+        ("POST", "/api/v1/billing/tips"): signed_in(422),
+        ("POST", "/api/v1/billing/unlocks"): signed_in(422),
+        ("POST", "/api/v1/billing/wallet/top-ups"): signed_in(422),
+        ("GET", "/api/v1/billing/wallet"): signed_in(200),
+        ("GET", "/api/v1/billing/charges"): signed_in(200),
+        ("POST", "/api/v1/billing/subscriptions"): signed_in(422),
+        ("GET", "/api/v1/billing/subscriptions"): signed_in(200),
+        ("POST", "/api/v1/billing/subscriptions/{subscription_id}/cancel", "missing"): signed_in(404),
+        ("POST", "/api/v1/billing/payouts"): signed_in(422),
+        ("GET", "/api/v1/billing/payouts"): signed_in(200),
+        ("POST", "/api/v1/billing/webhooks/{processor}", "missing"): everyone(404),
+    }
+)
+TARGETS.setdefault("subscription_id", missing_only("999999"))
+TARGETS.setdefault("processor", missing_only("no-such-processor"))
+
+# Billing pages: every page needs a session (anonymous -> sign-in). Checkout pages of objects the matrix
+# cannot build are 404; a tip to someone who is not a creator (the bystander) or to yourself is 404.
+# Earnings and payouts are creators' pages (403 for the other roles). Form POSTs without fields come
+# back as the form (422 checkout, 200 payouts: the matrix's creators have no MFA, so the reason shows).
+POLICY.update(
+    {
+        ("GET", "/billing/"): signed_in(200, anonymous=302),
+        ("GET", "/billing/receipts/{charge_id}/", "missing"): signed_in(404, anonymous=302),
+        ("GET", "/billing/subscribe/{tier_id}/", "missing"): signed_in(404, anonymous=302),
+        ("POST", "/billing/subscribe/{tier_id}/", "missing"): signed_in(404, anonymous=302),
+        ("GET", "/billing/unlock/{post_id}/", "missing"): signed_in(404, anonymous=302),
+        ("POST", "/billing/unlock/{post_id}/", "missing"): signed_in(404, anonymous=302),
+        ("GET", "/billing/tip/{handle}/", "own"): signed_in(404, anonymous=None),
+        ("GET", "/billing/tip/{handle}/", "other"): signed_in(404, anonymous=302),
+        ("GET", "/billing/tip/{handle}/", "missing"): signed_in(404, anonymous=302),
+        ("POST", "/billing/tip/{handle}/", "missing"): signed_in(404, anonymous=302),
+        ("GET", "/billing/subscriptions/"): signed_in(200, anonymous=302),
+        ("POST", "/billing/subscriptions/{subscription_id}/{action}/", "missing"): signed_in(
+            404, anonymous=302
+        ),
+        ("GET", "/billing/earnings/"): {
+            **signed_in(403, anonymous=302),
+            "creator": 200,
+            "other_creator": 200,
+        },
+        ("GET", "/billing/payouts/"): {**signed_in(403, anonymous=302), "creator": 200, "other_creator": 200},
+        ("POST", "/billing/payouts/"): {
+            **signed_in(403, anonymous=302),
+            "creator": 200,
+            "other_creator": 200,
+        },
+        ("GET", "/billing/statement.csv"): signed_in(200, anonymous=302),
+    }
+)
+TARGETS.setdefault("charge_id", missing_only(NO_SUCH_UUID))

@@ -16,7 +16,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms import BaseForm
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import render
 
 from fanclub.accounts import client as client_info
@@ -148,4 +148,22 @@ class MFAAdapter(DefaultMFAAdapter):
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
-    """Social sign-up always shows our form (date of birth, handle rules); see SOCIALACCOUNT_*."""
+    """Sign-in with Google and X.
+
+    - A provider is offered only when its credentials are configured (``SOCIALACCOUNT_PROVIDERS``
+      "APPS", read per request): otherwise no button, and its URLs answer 404.
+    - First sign-in always shows our sign-up form (handle rules, date of birth for the 18+ gate);
+      the provider's email is prefilled and, when the provider says it is verified (Google), it
+      needs no verification mail. X gives no email: the one typed in is verified by mail.
+    - An email that already belongs to an account is never connected automatically: no account
+      is created, the address gets allauth's "account already exists" mail (no enumeration), and
+      its owner signs in and connects the provider from the connected-accounts page.
+    """
+
+    def get_app(self, request: HttpRequest, provider: str, client_id: str | None = None) -> Any:
+        from allauth.socialaccount.models import SocialApp
+
+        try:
+            return super().get_app(request, provider, client_id)
+        except SocialApp.DoesNotExist as exc:
+            raise Http404("This sign-in provider is not configured.") from exc

@@ -21,6 +21,7 @@ class AccountsConfig(AppConfig):
                 "api:create_token": sign_in,
                 "api:create_token_mfa": sign_in,
                 "mfa_authenticate": sign_in,
+                "mfa_login_webauthn": sign_in,
                 "api:refresh_token": ratelimit.Rule(120, 60),
                 "account_signup": sign_up,
                 "accounts:sign-up": sign_up,

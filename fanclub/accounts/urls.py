@@ -14,4 +14,7 @@ urlpatterns = [
     path("security/sessions/revoke-others/", views.sessions_revoke_others, name="sessions-revoke-others"),
     path("security/delete/", views.account_delete, name="account-delete"),
     path("avatars/<str:handle>.png", views.avatar, name="avatar"),
+    # Ahead of allauth's own routes for the same paths (config.urls includes this module first).
+    path("google/login/", views.provider_login, {"provider_id": "google"}, name="google-login"),
+    path("twitter_oauth2/login/", views.provider_login, {"provider_id": "twitter_oauth2"}, name="x-login"),
 ]

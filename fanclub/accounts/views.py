@@ -3,8 +3,11 @@ allauth's (templates overridden to match the site); these are the security pages
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from urllib.parse import urlsplit
 from uuid import UUID
 
+from allauth.socialaccount.providers.oauth2.views import OAuth2Adapter
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -110,3 +113,26 @@ def avatar(request: HttpRequest, handle: str) -> FileResponse:
     if not user.avatar:
         raise Http404("No avatar")
     return FileResponse(user.avatar.open("rb"), content_type="image/png")
+
+
+def _provider_login_views() -> dict[str, tuple[Callable[..., HttpResponse], type[OAuth2Adapter]]]:
+    from allauth.socialaccount.providers.google import views as google
+    from allauth.socialaccount.providers.twitter_oauth2 import views as x
+
+    return {
+        "google": (google.oauth2_login, google.GoogleOAuth2Adapter),
+        "twitter_oauth2": (x.oauth2_login, x.TwitterOAuth2Adapter),
+    }
+
+
+def provider_login(request: HttpRequest, *, provider_id: str) -> HttpResponse:
+    """allauth's "Continue with <provider>" page, whose form may leave the site.
+
+    Its POST answers with a redirect to the provider's authorization page, and browsers apply the
+    page's CSP form-action to that redirect: allow the provider's origin here, and only here.
+    """
+    view, adapter_class = _provider_login_views()[provider_id]
+    response = view(request)
+    authorize = urlsplit(adapter_class.authorize_url)
+    response._csp_update = {"form-action": [f"{authorize.scheme}://{authorize.netloc}"]}  # type: ignore[attr-defined]
+    return response

@@ -27,7 +27,9 @@ from django.utils import timezone
 from fanclub.content.constants import Access, PostState
 from fanclub.content.models import Post, PostUnlock
 from fanclub.creators.constants import MembershipStatus
-from fanclub.creators.models import Membership
+from fanclub.creators.errors import GeoBlocked
+from fanclub.creators.models import CreatorProfile, Membership
+from fanclub.media.constants import PUBLIC_SAFE_VARIANTS
 from fanclub.social.models import Follow
 
 
@@ -62,13 +64,15 @@ def access_expression(*, user: Any, now: datetime) -> Case:
     )
     follows = Exists(Follow.objects.filter(follower_id=user.pk, creator_id=OuterRef("creator_id")))
     unlocked = Exists(PostUnlock.objects.filter(fan_id=user.pk, post_id=OuterRef("pk")))
+    # Each subquery appears once (compiling the SQL is a large share of a list's CPU): followers
+    # or subscribers pass with a membership, tiers or pay-per-view with a membership at a tier.
     return Case(
         When(creator_id=user.pk, then=Value(True)),
         When(access=Access.PUBLIC, then=Value(True)),
-        When(Q(access=Access.FOLLOWERS) & (follows | member), then=Value(True)),
-        When(Q(access=Access.SUBSCRIBERS) & member, then=Value(True)),
-        When(Q(access=Access.TIERS) & tier_member, then=Value(True)),
-        When(Q(access=Access.PPV) & (unlocked | tier_member), then=Value(True)),
+        When(Q(access__in=[Access.FOLLOWERS, Access.SUBSCRIBERS]) & member, then=Value(True)),
+        When(Q(access=Access.FOLLOWERS) & follows, then=Value(True)),
+        When(Q(access__in=[Access.TIERS, Access.PPV]) & tier_member, then=Value(True)),
+        When(Q(access=Access.PPV) & unlocked, then=Value(True)),
         default=Value(False),
         output_field=BooleanField(),
     )
@@ -109,16 +113,26 @@ def can_manage_post(user: Any, post: Post) -> bool:
     return _signed_in(user) and post.creator_id == user.pk and post.deleted_at is None
 
 
-def media_entitlement(user: Any, media: Any, variant: str) -> bool | None:
+def media_entitlement(user: Any, media: Any, variant: str, *, country: str = "") -> bool | None:
     """Media delivery's question: is ``media`` part of a post this user may see in full?
 
-    One indexed query per delivered file. (Geo-blocking is applied where URLs are signed, on the
-    pages and API; the delivery view has no country of its own.)
+    Raises ``GeoBlocked`` (451) when the media's owner blocks the viewer's ``country``, whatever
+    the variant (previews and avatars included), as their pages and API do; the owner themself
+    never gets here (media delivery lets the owner through first). One indexed query per delivered
+    file, plus one when the country is known.
     """
+    if country and _owner_blocks(owner_id=media.owner_id, country=country):
+        raise GeoBlocked("This creator's content is not available in your region.")
+    if variant in PUBLIC_SAFE_VARIANTS:
+        return None  # granted by the media policy already: no need to ask the database
     return (
         post_qs_visible_to(user=user).filter(attachments__media_id=media.pk, **{"has_access": True}).exists()
         or None
     )
+
+
+def _owner_blocks(*, owner_id: int, country: str) -> bool:
+    return CreatorProfile.objects.filter(pk=owner_id, blocked_countries__contains=[country.upper()]).exists()
 
 
 def register() -> None:

@@ -29,6 +29,18 @@ PREVIEW_VARIANTS: dict[str, list[str]] = {
 }
 
 
+def attachments_of(post: Any) -> list[Any]:
+    """The post's attachments in order: the selectors' prefetched list, else one query."""
+    prefetched = getattr(post, "attachment_list", None)
+    return list(prefetched) if prefetched is not None else list(post.attachments.all())
+
+
+def tiers_of(post: Any) -> list[Tier]:
+    """The post's tiers: the selectors' prefetched list, else one query."""
+    prefetched = getattr(post, "tier_list", None)
+    return list(prefetched) if prefetched is not None else list(post.tiers.all())
+
+
 def _cheapest(tiers: list[Tier]) -> Tier | None:
     return min(tiers, key=lambda tier: (tier.price_minor, tier.position, tier.pk), default=None)
 
@@ -38,7 +50,7 @@ def action_for(post: Any, *, viewer: Any, offered: list[Tier]) -> dict[str, Any]
     if getattr(post, "has_access", False):
         return None
     signed_in = bool(getattr(viewer, "is_authenticated", False))
-    post_tiers = list(post.tiers.all())
+    post_tiers = tiers_of(post)
     if post.access == Access.FOLLOWERS:
         kind, price, currency, tiers = Action.FOLLOW, None, None, []
     elif post.access == Access.PPV:
@@ -85,7 +97,8 @@ def post_card(
     )
     has_access = bool(getattr(post, "has_access", False)) and not force_locked
     key = delivery.viewer_key(request)
-    attachments = list(post.attachments.all())
+    attachments = attachments_of(post)
+    post_tiers = tiers_of(post)
     if has_access:
         media = []
         for item in attachments:
@@ -112,7 +125,7 @@ def post_card(
         "access": post.access,
         "price_minor": post.price_minor,
         "currency": post.currency or None,
-        "required_tiers": [{"id": tier.pk, "name": tier.name} for tier in post.tiers.all()],
+        "required_tiers": [{"id": tier.pk, "name": tier.name} for tier in post_tiers],
         "state": post.state,
         "publish_at": post.publish_at,
         "published_at": post.published_at,

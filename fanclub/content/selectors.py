@@ -18,10 +18,19 @@ PROFILE_ORDER = ("-is_pinned", "-published_at", "-id")
 
 
 def _for_display(queryset: QuerySet[Post], *, viewer: Any) -> QuerySet[Post]:
-    """Everything a card needs, in a constant number of queries (post rows, media, tiers)."""
+    """Everything a card needs, in a constant number of queries (post rows, media, tiers).
+
+    The prefetches land in plain lists (``attachment_list``, ``tier_list``; read them through
+    ``presenters.attachments_of`` / ``tiers_of``): Django builds a filtered queryset per row for a
+    prefetch kept in the related manager, a measurable share of a 50-post page's CPU.
+    """
     queryset = queryset.select_related("creator", "creator__creator_profile").prefetch_related(
-        Prefetch("attachments", queryset=PostMedia.objects.select_related("media").order_by("position")),
-        Prefetch("tiers", queryset=Tier.objects.order_by("position", "id")),
+        Prefetch(
+            "attachments",
+            queryset=PostMedia.objects.select_related("media").order_by("position"),
+            to_attr="attachment_list",
+        ),
+        Prefetch("tiers", queryset=Tier.objects.order_by("position", "id"), to_attr="tier_list"),
     )
     if getattr(viewer, "is_authenticated", False):
         return queryset.annotate(

@@ -6,12 +6,10 @@ Every write that concerns what a viewer may do asks the policy first (``policy.p
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -432,14 +430,7 @@ def post_media_blur_faces(*, user: Any, post_id: int, media_id: Any) -> MediaIte
         raise Conflict("The image is not processed yet.", code="media_not_ready")
     blurred = faces.blur_faces(data)
     name = attachment.media.original_filename.rsplit(".", 1)[0] + "-blurred.png"
-    upload = media_services.upload_create(owner=user, filename=name, size=len(blurred))
-    chunk = settings.MEDIA_UPLOAD_CHUNK_BYTES
-    for offset in range(0, len(blurred), chunk):
-        part = blurred[offset : offset + chunk]
-        media_services.upload_write_chunk(
-            owner=user, upload_id=upload.pk, offset=offset, length=len(part), stream=io.BytesIO(part)
-        )
-    new_media = media_services.upload_complete(owner=user, upload_id=upload.pk)
+    new_media = media_services.media_create_from_bytes(owner=user, filename=name, data=blurred)
     with transaction.atomic():
         post = _lock_own_post(user=user, post_id=post_id)
         PostMedia.objects.filter(pk=attachment.pk).update(media=new_media, face_count=0)

@@ -113,11 +113,16 @@ def follow_toggle(request: HttpRequest, handle: str) -> HttpResponse:
 
 @require_GET
 def subscribe_info(request: HttpRequest, handle: str) -> HttpResponse:
-    """Where "Subscribe" and "Unlock" lead until the billing issue lands."""
+    """Where "Subscribe" and "Unlock" lead: the checkout for a chosen tier or post, else the tiers."""
     try:
         profile = _profile(request, handle)
     except GeoBlocked:
         return _unavailable(request)
+    tier, post = request.GET.get("tier", ""), request.GET.get("post", "")
+    if tier.isdigit():
+        return redirect("billing:checkout-subscribe", tier_id=int(tier))
+    if post.isdigit():
+        return redirect("billing:checkout-unlock", post_id=int(post))
     return render(
         request,
         "content/subscribe.html",
@@ -289,7 +294,9 @@ def composer(request: HttpRequest, post_id: int | None = None) -> HttpResponse:
             messages.error(request, getattr(exc, "message", "Check the price."))
     vault = media_selectors.media_list_for_vault(owner=request.user, limit=100).items
     selected = (
-        [str(item.media_id) for item in post.attachments.all()] if post else request.POST.getlist("media")
+        [str(item.media_id) for item in presenters.attachments_of(post)]
+        if post
+        else request.POST.getlist("media")
     )
     from fanclub.media.views import _card
 
@@ -301,7 +308,7 @@ def composer(request: HttpRequest, post_id: int | None = None) -> HttpResponse:
             "vault": [_card(item, request) for item in vault if item.state != MediaState.FAILED],
             "selected": selected,
             "tiers": creator_selectors.tier_list_offered(creator_id=int(request.user.pk or 0)),
-            "post_tiers": [t.pk for t in post.tiers.all()] if post else [],
+            "post_tiers": [t.pk for t in presenters.tiers_of(post)] if post else [],
             "access_choices": Access.choices,
             "categories": Category.choices,
         },

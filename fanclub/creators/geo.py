@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from fanclub.accounts.client import country_for_ip
-from fanclub.core.middleware import client_ip
+from fanclub.media.delivery import viewer_country
 
 
 def country_for_request(request: HttpRequest) -> str:
-    """ISO 3166-1 alpha-2 code of the client address ('' when private or unknown). Cached per request."""
-    cached = getattr(request, "_fanclub_country", None)
-    if cached is None:
-        cached = country_for_ip(client_ip(request)).upper()
-        request._fanclub_country = cached  # type: ignore[attr-defined]
-    return str(cached)
+    """ISO 3166-1 alpha-2 code of the client address ('' when private or unknown). Cached per request.
+
+    One implementation with media delivery (which may not import this app), so both agree.
+    """
+    return viewer_country(request)

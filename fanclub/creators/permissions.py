@@ -18,7 +18,7 @@ def can_become_creator(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and user.is_active and user.role == Role.FAN
 
 
-def persona_media_entitlement(user: Any, media: Any, variant: str) -> bool | None:
+def persona_media_entitlement(user: Any, media: Any, variant: str, *, country: str = "") -> bool | None:
     """A creator's chosen avatar and banner are public (their thumbnails only, never the original)."""
     if variant not in THUMB_WIDTHS:
         return None

@@ -49,7 +49,9 @@ class Variant:
 THUMB_WIDTHS: dict[str, int] = {Variant.THUMB_320: 320, Variant.THUMB_640: 640, Variant.THUMB_1280: 1280}
 
 # Variants anyone may see once they hold a valid URL: they reveal nothing a locked post hides.
-PUBLIC_SAFE_VARIANTS: frozenset[str] = frozenset({Variant.BLURRED, Variant.POSTER, Variant.TEASER})
+# Not the video poster: it is a sharp frame of the video, so it is a full variant (a locked viewer
+# gets the blurred teaser clip instead).
+PUBLIC_SAFE_VARIANTS: frozenset[str] = frozenset({Variant.BLURRED, Variant.TEASER})
 
 HLS_LADDER: tuple[tuple[int, int, int], ...] = (
     # (height, video kbit/s, audio kbit/s)

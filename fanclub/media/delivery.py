@@ -20,6 +20,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
+from fanclub.accounts.client import country_for_ip
+from fanclub.core.middleware import client_ip
 from fanclub.media.constants import Variant
 from fanclub.media.models import MediaItem
 
@@ -33,6 +35,18 @@ def viewer_key(request: HttpRequest) -> str:
     if user is not None and user.is_authenticated:
         return f"u{user.pk}"
     return ANONYMOUS_VIEWER
+
+
+def viewer_country(request: HttpRequest) -> str:
+    """ISO 3166-1 alpha-2 code of the client address ('' when private or unknown). Cached per request.
+
+    The offline ``iptocc`` database; creators' geo-blocking (pages, API, delivery) all read this.
+    """
+    cached = getattr(request, "_fanclub_country", None)
+    if cached is None:
+        cached = country_for_ip(client_ip(request)).upper()
+        request._fanclub_country = cached  # type: ignore[attr-defined]
+    return str(cached)
 
 
 def _signature(*, media_id: uuid.UUID, variant: str, file: str, viewer: str, expires: int) -> str:

@@ -13,6 +13,7 @@ import logging
 import re
 import tempfile
 import unicodedata
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -224,24 +225,80 @@ def upload_complete(*, owner: Any, upload_id: Any) -> MediaItem:
 
     with transaction.atomic():
         upload = Upload.objects.select_for_update().get(pk=upload.pk)
-        media = MediaItem.objects.create(
+        media = _media_create(
             owner=owner,
-            kind=detected.kind,
-            state=MediaState.UPLOADED,
-            original_filename=upload.filename,
-            source_format=detected.format,
+            filename=upload.filename,
+            detected=detected,
             source_key=upload.storage_key,
-            size_bytes=upload.size,
-            width=detected.width,
-            height=detected.height,
-            duration_seconds=detected.duration,
-            variants={"_source": {"hasAudio": detected.has_audio}},
+            size=upload.size,
         )
         upload.state = UploadState.COMPLETED
         upload.media = media
         upload.save(update_fields=["state", "media"])
-        media_process_defer(media=media)
     return media
+
+
+def _media_create(
+    *, owner: Any, filename: str, detected: validation.Detected, source_key: str, size: int
+) -> MediaItem:
+    """The ``uploaded`` row for validated source bytes, and its processing job (caller's transaction)."""
+    media = MediaItem.objects.create(
+        owner=owner,
+        kind=detected.kind,
+        state=MediaState.UPLOADED,
+        original_filename=filename,
+        source_format=detected.format,
+        source_key=source_key,
+        size_bytes=size,
+        width=detected.width,
+        height=detected.height,
+        duration_seconds=detected.duration,
+        variants={"_source": {"hasAudio": detected.has_audio}},
+    )
+    media_process_defer(media=media)
+    return media
+
+
+def media_create_from_bytes(*, owner: Any, filename: str, data: bytes) -> MediaItem:
+    """A vault item from bytes made on the server (e.g. a face-blurred copy), on either backend.
+
+    The same checks as an upload (validated by content, size limits per kind) before anything is
+    stored; then the bytes are stored as the source and the normal processing job is deferred in
+    the transaction that creates the row. A MediaRejected subclass leaves nothing behind.
+    """
+    limit = _max_upload_bytes()
+    if len(data) > limit:
+        raise MediaTooLarge(
+            f"The file is {len(data)} bytes; the limit is {limit}.", details={"maxBytes": limit}
+        )
+    backend = storage.get_storage()
+    source_key = storage.upload_key(upload_id=uuid.uuid4())
+    with tempfile.TemporaryDirectory(prefix="fanclub-create-") as directory:
+        path = Path(directory) / "source"
+        path.write_bytes(data)
+        try:
+            detected = validation.validate_file(path)
+        except MediaRejected:
+            raise
+        except Exception:  # a validator crash must not become a 500 (same as an upload)
+            logger.exception("media validation crashed", extra={"owner_id": owner.pk})
+            raise MediaRejected("The file could not be validated.", code="media_corrupt") from None
+        try:
+            backend.put_file(source_key, path, content_type="application/octet-stream")
+        except storage.StorageUnavailable as exc:
+            raise StorageError("Media storage is unavailable; try again shortly.") from exc
+    try:
+        with transaction.atomic():
+            return _media_create(
+                owner=owner,
+                filename=safe_filename(filename),
+                detected=detected,
+                source_key=source_key,
+                size=len(data),
+            )
+    except BaseException:
+        backend.delete(source_key)  # no row names these bytes
+        raise
 
 
 def _upload_reject(upload: Upload) -> None:

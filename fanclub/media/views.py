@@ -36,7 +36,8 @@ def deliver(
     """Stream one stored file after checking signature, expiry, viewer binding and access policy.
 
     Every request asks the access policy again, so a viewer who loses an entitlement gets 403 even
-    with a URL that has not expired yet.
+    with a URL that has not expired yet, and a visitor from a country the creator blocks gets 451
+    (as the creator's pages and API answer them).
     """
     try:
         expires = int(request.GET.get("e", ""))
@@ -58,7 +59,13 @@ def deliver(
     media = selectors.media_for_delivery(media_id=media_id)
     if media is None:
         return _denied(request, 404, "not_found", "Not found.")
-    if not permissions.can_view_variant(request.user, media, variant):
+    try:
+        allowed = permissions.can_view_variant(
+            request.user, media, variant, country=delivery.viewer_country(request)
+        )
+    except ApiError as exc:  # a provider refused outright, e.g. 451 for a geo-blocked country
+        return _denied(request, exc.status, exc.code, exc.message)
+    if not allowed:
         return _denied(request, 403, "media_locked", "You may not view this media.")
     entry = media.variants[variant]
     prefix = storage.media_prefix(owner_id=media.owner_id, media_id=media.pk)

@@ -20,12 +20,13 @@ def test_check_lists_every_problem_and_exits_non_zero():
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        "fanclub check: 6 problem(s):",
+        "fanclub check: 7 problem(s):",
         "  - DEBUG: expected a boolean (true/false/1/0/yes/no/on/off), got 'maybe'",
         "  - REDIS_URL: expected a URL starting with redis or rediss or unix://",
         "  - RATE_LIMIT_ANON_PER_MINUTE: must be at least 1, got 0",
         "  - SECRET_KEY: production needs a unique random key of at least 50 characters",
         "  - ALLOWED_HOSTS: production needs the list of host names the site answers to",
+        "  - BILLING_SANDBOX_WEBHOOK_SECRET: production with the sandbox processor needs its own secret",
         "  - EMAIL_URL: expected console://, memory://, smtp://... or smtps://...",
     ]
 

@@ -1,21 +1,20 @@
 """Production static files build: every reference resolves (a dangling source map is a 500 in prod)."""
 
 import os
-import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 from django.conf import settings
 
+from fanclub.core.tests.test_settings import PRODUCTION
+
 
 def test_collectstatic_in_production_mode_succeeds(tmp_path: Path) -> None:
     env = {
         **os.environ,
+        **PRODUCTION,
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        "FANCLUB_MODE": "production",
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "ALLOWED_HOSTS": "example.com",
         "DATA_DIR": str(settings.DATA_DIR),
         "STATIC_ROOT": str(tmp_path),
     }

@@ -14,11 +14,19 @@ from config.env import Env
 from config.options import BASE_DIR, DEV_SECRET_KEY, read_config
 
 GOOD_SECRET = "k" * 20 + "3Zq9-rT7_vX2pL8nW4yH6bJ1cF5dG0sA-eM7uK3iO9"  # 60 characters
-PRODUCTION = {"FANCLUB_MODE": "production", "SECRET_KEY": GOOD_SECRET, "ALLOWED_HOSTS": "example.com"}
+PRODUCTION = {
+    "FANCLUB_MODE": "production",
+    "SECRET_KEY": GOOD_SECRET,
+    "ALLOWED_HOSTS": "example.com",
+    "BILLING_SANDBOX_WEBHOOK_SECRET": "whsec_" + "p" * 40,
+}
 
 SECRET_KEY_PROBLEM = "SECRET_KEY: production needs a unique random key of at least 50 characters"
 DEBUG_PROBLEM = "DEBUG: must be false in production"
 HOSTS_PROBLEM = "ALLOWED_HOSTS: production needs the list of host names the site answers to"
+SANDBOX_SECRET_PROBLEM = (
+    "BILLING_SANDBOX_WEBHOOK_SECRET: production with the sandbox processor needs its own secret"
+)
 
 
 def _read(values: dict[str, str]) -> tuple[dict, list[str]]:
@@ -53,7 +61,7 @@ def test_good_production_values_have_no_problems():
 def test_production_refuses_every_insecure_default_at_once():
     _, problems = _read({"FANCLUB_MODE": "production", "DEBUG": "true"})
 
-    assert problems == [SECRET_KEY_PROBLEM, DEBUG_PROBLEM, HOSTS_PROBLEM]
+    assert problems == [SECRET_KEY_PROBLEM, DEBUG_PROBLEM, HOSTS_PROBLEM, SANDBOX_SECRET_PROBLEM]
 
 
 def test_production_refuses_the_development_key_and_short_keys():

@@ -43,7 +43,7 @@ def fan_client(fan: Any) -> Client:
 def grant_fan(fan: Any) -> Iterator[dict[str, bool]]:
     state = {"entitled": True}
 
-    def provider(user: Any, media: MediaItem, variant: str) -> bool:
+    def provider(user: Any, media: MediaItem, variant: str, *, country: str = "") -> bool:
         return state["entitled"] and getattr(user, "pk", None) == fan.pk
 
     permissions.register_entitlement_provider(provider)

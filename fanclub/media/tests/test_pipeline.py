@@ -238,3 +238,62 @@ def test_sweeper_removes_abandoned_uploads_and_orphan_files(
     assert counts == {"uploads": 1, "orphanUploads": 0, "orphanStaging": 1}
     assert stored_files(media_root) == []
     assert Upload.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=False)
+@pytest.mark.parametrize("outcome", ["ready", "failed"])
+def test_owner_is_pushed_when_processing_finishes_after_commit_only(
+    owner: Any,
+    outcome: str,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+
+    from asgiref.sync import async_to_sync, sync_to_async
+    from channels.layers import get_channel_layer
+
+    from fanclub.core import realtime
+    from fanclub.media import ffmpeg, processing
+
+    media = services.media_create_from_bytes(owner=owner, filename="a.jpg", data=corpus.jpeg_with_gps())
+    if outcome == "failed":
+
+        def broken(*args: Any, **kwargs: Any) -> Any:
+            raise ffmpeg.FfmpegError("boom", stderr="decoder exploded")
+
+        monkeypatch.setattr(processing, "run_pipeline", broken)
+    layer = get_channel_layer()
+
+    def pushed_while(action: Callable[[], None]) -> list[dict[str, Any]]:
+        async def listen() -> list[dict[str, Any]]:
+            channel = await layer.new_channel()
+            await layer.group_add(realtime.user_group(owner.pk), channel)
+            await sync_to_async(action)()
+            received = []
+            try:
+                while True:
+                    received.append(await asyncio.wait_for(layer.receive(channel), 0.2))
+            except TimeoutError:
+                return received
+
+        return async_to_sync(listen)()
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result: list[str] = []
+        assert pushed_while(lambda: result.append(services.media_process(media_id=media.pk))) == []
+    assert result == [outcome]  # nothing was pushed while the transaction was open
+
+    events = pushed_while(lambda: [callback() for callback in callbacks])
+
+    media.refresh_from_db()
+    if outcome == "ready":
+        expected = {"type": "media.ready", "mediaId": str(media.pk), "kind": "image"}
+    else:
+        expected = {
+            "type": "media.failed",
+            "mediaId": str(media.pk),
+            "reason": "The media could not be decoded (corrupt or unsupported stream).",
+        }
+    assert media.state == outcome
+    assert events == [{"type": "user.event", "payload": expected}]

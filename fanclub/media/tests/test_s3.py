@@ -144,3 +144,34 @@ def test_local_storage_refuses_unsafe_keys(tmp_path: Path) -> None:
     for key in ("../etc/passwd", "/abs", "a/../../b", "a//b"):
         with pytest.raises(ValueError):
             backend.path(key)
+
+
+def test_media_create_from_bytes_on_s3_goes_through_validation_and_the_pipeline(
+    s3: Any, owner: Any, run_jobs: Callable[..., None], settings: Any
+) -> None:
+    from fanclub.media import services
+    from fanclub.media.errors import MediaRejected
+
+    with pytest.raises(MediaRejected) as rejected:
+        services.media_create_from_bytes(owner=owner, filename="x.png", data=corpus.png_html_polyglot())
+    assert rejected.value.code == "media_polyglot_rejected"
+    assert _keys(s3) == [] and MediaItem.objects.count() == Upload.objects.count() == 0
+
+    media = services.media_create_from_bytes(
+        owner=owner, filename="../server made.jpg", data=corpus.jpeg_with_gps((320, 200))
+    )
+    assert (media.state, media.kind, media.original_filename) == (
+        MediaState.UPLOADED,
+        "image",
+        "server made.jpg",
+    )
+    assert (media.width, media.height, media.source_format) == (320, 200, "jpg")
+    assert _keys(s3) == [media.source_key] and media.source_key.startswith(
+        f"{settings.MEDIA_STORAGE_ENV}/_uploads/"
+    )
+    assert Upload.objects.count() == 0
+    run_jobs(queues=["media"])
+    media.refresh_from_db()
+    assert media.state == MediaState.READY, media.failure_reason
+    prefix = f"{settings.MEDIA_STORAGE_ENV}/{owner.pk}/{media.pk}"
+    assert _keys(s3) == sorted(f"{prefix}/{entry['file']}" for entry in media.variants.values())

@@ -1,0 +1,100 @@
+"""The ledger's write path: accounts, balanced entries and the one rounding function.
+
+Everything that moves money ends in :func:`entry_post`; nothing else writes postings.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from fanclub.billing.constants import OWNER_KINDS, AccountKind
+from fanclub.billing.models import Charge, JournalEntry, LedgerAccount, Posting
+
+
+class UnbalancedEntry(ValueError):
+    """A programming error: the lines of an entry do not sum to zero per currency."""
+
+
+def fee_split(*, gross_minor: int, fee_bps: int | None = None) -> tuple[int, int]:
+    """Split ``gross_minor`` into (platform fee, creator net). The only place money is rounded.
+
+    Rule: fee = gross x bps / 10000 rounded half up to the minor unit (integer arithmetic:
+    ``(gross * bps + 5000) // 10000``); net = gross - fee, so fee + net == gross always and the
+    creator never loses a rounding unit to floating point. Negative amounts are refused.
+    """
+    if gross_minor < 0:
+        raise ValueError("gross_minor must not be negative")
+    bps = settings.BILLING_PLATFORM_FEE_BPS if fee_bps is None else fee_bps
+    if not 0 <= bps <= 10_000:
+        raise ValueError("fee_bps must be between 0 and 10000")
+    fee = (gross_minor * bps + 5_000) // 10_000
+    return fee, gross_minor - fee
+
+
+def account_for(*, kind: str, currency: str, owner_id: int | None = None) -> LedgerAccount:
+    """The account (kind, owner, currency), created on first use (concurrency-safe upsert)."""
+    if (kind in OWNER_KINDS) != (owner_id is not None):
+        raise ValueError(f"{kind}: owner accounts need an owner, platform accounts none")
+    account = LedgerAccount.objects.filter(kind=kind, owner_id=owner_id, currency=currency).first()
+    if account is not None:
+        return account
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO billing_ledgeraccount (kind, owner_id, currency, balance_minor, created_at) "
+            "VALUES (%s, %s, %s, 0, now()) ON CONFLICT DO NOTHING",
+            [kind, owner_id, currency],
+        )
+    return LedgerAccount.objects.get(kind=kind, owner_id=owner_id, currency=currency)
+
+
+def platform_account(kind: AccountKind, currency: str) -> LedgerAccount:
+    return account_for(kind=kind, currency=currency)
+
+
+def entry_post(
+    *,
+    kind: str,
+    lines: Sequence[tuple[LedgerAccount, int]],
+    charge: Charge | None = None,
+    memo: str = "",
+) -> JournalEntry:
+    """Write one journal entry with its postings (zero amounts are dropped).
+
+    Checked here for a clear error, and again by the database at commit (deferred trigger). Must
+    run inside the caller's transaction; the caller holds the locks its balance checks relied on.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("entry_post must run inside a transaction")
+    lines = [(account, amount) for account, amount in lines if amount != 0]
+    totals: dict[str, int] = defaultdict(int)
+    for account, amount in lines:
+        if not isinstance(amount, int) or isinstance(amount, bool):
+            raise UnbalancedEntry("amounts are integers in minor units")
+        totals[account.currency] += amount
+    if not lines or any(totals.values()):
+        raise UnbalancedEntry(f"entry {kind} does not balance: {dict(totals)}")
+    entry = JournalEntry.objects.create(kind=kind, charge=charge, memo=memo[:200])
+    Posting.objects.bulk_create(
+        Posting(entry=entry, account=account, amount_minor=amount, currency=account.currency)
+        for account, amount in lines
+    )
+    return entry
+
+
+def lock_accounts(accounts: Iterable[LedgerAccount]) -> dict[int, LedgerAccount]:
+    """Lock owner accounts (primary-key order, no deadlocks) and return them fresh from the database."""
+    ids = sorted({account.pk for account in accounts})
+    return {a.pk: a for a in LedgerAccount.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+
+
+def balance_of(account: LedgerAccount) -> int:
+    """The balance as the sum of the account's postings (the truth; the cache is only a copy)."""
+    from django.db.models import Sum
+
+    total: Any = Posting.objects.filter(account=account).aggregate(total=Sum("amount_minor"))["total"]
+    return int(total or 0)
