@@ -29,7 +29,7 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request_id = accept_or_generate(request.headers.get(HEADER))
+        request_id = accept_or_generate(request.META.get("HTTP_X_REQUEST_ID"))
         request.request_id = request_id  # type: ignore[attr-defined]
         token = current_request_id.set(request_id)
         structlog.contextvars.bind_contextvars(request_id=request_id)
