@@ -5,9 +5,6 @@ earnings page and requests a payout. No console errors anywhere."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -21,16 +18,6 @@ from fanclub.creators import services as creator_services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a-long-test-password"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 @pytest.fixture(autouse=True)
@@ -39,43 +26,6 @@ def _setup(monkeypatch: pytest.MonkeyPatch, settings) -> None:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     settings.RATE_LIMIT_ENABLED = False
     settings.BILLING_HOLD_DAYS = 0  # earnings are released by the first hold-release run
-
-
-@pytest.fixture
-def chromium() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def websocket_server(settings) -> Iterator[int]:
-    """The ASGI application under uvicorn for /ws/ (signed-in pages open the live socket)."""
-    import uvicorn
-
-    from config.asgi import application
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(application, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    settings.WS_PUBLIC_PORT = port
-    yield port
-    server.should_exit = True
-    thread.join(10)
 
 
 @pytest.fixture

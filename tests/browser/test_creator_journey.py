@@ -21,16 +21,6 @@ from fanclub.media.ffmpeg import ffmpeg_exe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a-long-test-password"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 @pytest.fixture(autouse=True)
@@ -43,18 +33,6 @@ def _setup(monkeypatch: pytest.MonkeyPatch, settings, tmp_path: Path) -> Iterato
     storage.get_storage.cache_clear()
     yield
     storage.get_storage.cache_clear()
-
-
-@pytest.fixture
-def chromium() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -3,10 +3,6 @@ worker, and the signed-in user's live socket (served by uvicorn, as `fanclub ser
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -18,32 +14,7 @@ from fanclub.accounts.constants import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 CREATORS = [("aurora.lens", "Aurora Lens"), ("milo.makes", "Milo Makes"), ("ivy.sings", "Ivy Sings")]
-
-
-@pytest.fixture
-def chromium() -> Iterator[object]:
-    """Debian's Chromium through Playwright. Request it after the fixtures that write to the
-    database or run jobs: once Playwright's event loop runs in this thread, the ORM used here would
-    open a connection in another context that nobody closes (and asyncio.run cannot start)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @dataclass
@@ -86,35 +57,6 @@ def creators(run_jobs) -> list[str]:
         )
     run_jobs(queues=["accounts"])
     return [name for _, name in reversed(CREATORS)]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def websocket_server(settings) -> Iterator[int]:
-    """The ASGI application (config.asgi) under uvicorn, as `fanclub serve` runs it for /ws/."""
-    import uvicorn
-
-    from config.asgi import application
-
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(application, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    settings.WS_PUBLIC_PORT = port
-    yield port
-    server.should_exit = True
-    thread.join(10)
 
 
 def test_landing_page_loads_cleanly(live_server, creators, chromium):

@@ -15,7 +15,6 @@ import hashlib
 import json
 import re
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -31,16 +30,6 @@ from django.test import Client
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 PASSWORD = "correct horse battery staple"
 GOOGLE_CLIENT = {"client_id": "google-client-id.apps.example", "secret": "google-secret"}
 X_CLIENT = {"client_id": "x-client-id", "secret": "x-secret"}
@@ -190,50 +179,20 @@ def x_provider(settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvid
 
 
 @pytest.fixture
-def websocket_server(settings) -> Iterator[int]:
-    """config.asgi under uvicorn for the signed-in pages' live socket (/ws/), as `fanclub serve`."""
-    import uvicorn
-
-    from config.asgi import application
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(application, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    settings.WS_PUBLIC_PORT = port
-    yield port
-    server.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture
-def page(live_server, websocket_server, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def page(live_server, websocket_server, chromium, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A fresh Chromium page; the test fails on any console error (CSP violations included)."""
-    from playwright.sync_api import sync_playwright
-
     # Playwright's sync API runs an event loop in this thread; the test's ORM calls stay synchronous.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        # No service worker: it would pass the cross-origin OAuth redirects through fetch().
-        context = browser.new_context(service_workers="block")
-        context.on(
-            "console",
-            lambda msg: msg.type == "error" and problems.append(f"console: {msg.text} ({msg.location})"),
-        )
-        context.on("weberror", lambda error: problems.append(f"page error: {error.error}"))
-        yield context.new_page()
-        context.close()
-        browser.close()
+    # No service worker: it would pass the cross-origin OAuth redirects through fetch().
+    context = chromium.new_context(service_workers="block")
+    context.on(
+        "console",
+        lambda msg: msg.type == "error" and problems.append(f"console: {msg.text} ({msg.location})"),
+    )
+    context.on("weberror", lambda error: problems.append(f"page error: {error.error}"))
+    yield context.new_page()
+    context.close()
     assert problems == []
 
 

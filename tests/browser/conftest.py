@@ -1,0 +1,59 @@
+"""Shared browser-test fixtures: Debian's Chromium under Playwright, and the WebSocket server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+CHROMIUM_PATH = "/usr/bin/chromium"
+# Headless, no sandbox (root in CI), and nothing that reaches the (closed) network on its own.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture
+def chromium() -> Iterator[object]:
+    """A launched Chromium browser (never `playwright install`: Debian's package is used)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def websocket_server(settings) -> Iterator[int]:
+    """config.asgi under uvicorn for the signed-in pages' live socket (/ws/), as `fanclub serve`."""
+    import uvicorn
+
+    from config.asgi import application
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = uvicorn.Server(
+        uvicorn.Config(application, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    settings.WS_PUBLIC_PORT = port
+    yield port
+    server.should_exit = True
+    thread.join(10)
