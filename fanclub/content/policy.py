@@ -3,8 +3,9 @@
 Two questions, always answered together in SQL so a list costs one query whatever its length:
 
 * *existence*: which posts may this viewer know about? Live posts (published, publish date
-  passed, not expired, not deleted) of active creators who do not block the viewer's country,
-  plus every post of the viewer's own (drafts and scheduled included).
+  passed, not expired, not deleted) of active creators who do not block the viewer's country and
+  with whom the viewer has no block either way, plus every post of the viewer's own (drafts and
+  scheduled included).
 * *full access*: ``has_access`` on each of them. The owner always; then by the post's rule:
   public: everyone; followers: a follow or an active membership; subscribers: an active
   membership; tiers: an active membership at one of the post's tiers; pay-per-view: an unlock, or
@@ -31,6 +32,7 @@ from fanclub.creators.errors import GeoBlocked
 from fanclub.creators.models import CreatorProfile, Membership
 from fanclub.media.constants import PUBLIC_SAFE_VARIANTS
 from fanclub.social.models import Follow
+from fanclub.social.selectors import block_between_q
 
 
 def _signed_in(user: Any) -> bool:
@@ -94,6 +96,8 @@ def post_qs_visible_to(*, user: Any, country: str = "", now: datetime | None = N
         if _signed_in(user):
             blocked &= ~Q(creator_id=user.pk)
         queryset = queryset.exclude(blocked)
+    if _signed_in(user):
+        queryset = queryset.exclude(block_between_q(user_id=user.pk, other_field="creator_id"))
     return queryset.annotate(has_access=access_expression(user=user, now=now))
 
 

@@ -12,20 +12,27 @@ from fanclub.core.pagination import Page, paginate
 from fanclub.creators.constants import MembershipStatus
 from fanclub.creators.errors import GeoBlocked
 from fanclub.creators.models import CreatorProfile, LegalIdentity, Membership, Tier
+from fanclub.social import selectors as social_selectors
 
 
 def creator_profile_get_public(*, handle: str, viewer: Any = None, country: str = "") -> CreatorProfile:
     """The public persona by handle (404 for unknown, inactive or non-creator accounts; 451 when the
     creator blocks the viewer's country, except for the creator themself). One query."""
-    profile = (
+    queryset = (
         CreatorProfile.objects.select_related("user")
         .annotate(follower_count=Count("user__followers", distinct=True))
         .filter(user__handle__iexact=handle, user__is_active=True, user__role="creator")
-        .first()
     )
+    viewer_id = getattr(viewer, "pk", None) if getattr(viewer, "is_authenticated", False) else None
+    if viewer_id:
+        # A block either way hides the profile as if it did not exist (same query, no extra trip).
+        queryset = queryset.exclude(
+            ~Q(pk=viewer_id) & social_selectors.block_between_q(user_id=viewer_id, other_field="pk")
+        )
+    profile = queryset.first()
     if profile is None:
         raise NotFound("No such creator.")
-    is_owner = viewer is not None and getattr(viewer, "pk", None) == profile.pk
+    is_owner = viewer_id is not None and viewer_id == profile.pk
     if country and country.upper() in profile.blocked_countries and not is_owner:
         raise GeoBlocked("This creator's profile is not available in your region.")
     return profile

@@ -22,3 +22,50 @@ class Follow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.follower_id} follows {self.creator_id}"
+
+
+class Block(models.Model):
+    """``blocker`` blocks ``blocked``: hides both ways (profiles, posts, comments, messages, search).
+
+    Read it with :func:`fanclub.social.selectors.block_between_q` or ``is_blocked_either_way``; a
+    block is symmetric in effect, so every check looks at both directions.
+    """
+
+    blocker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_made"
+    )
+    blocked = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_received"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="social_block_unique"),
+            models.CheckConstraint(condition=~Q(blocker=F("blocked")), name="social_block_not_self"),
+        ]
+        # The unique constraint indexes (blocker, blocked); this one answers "who blocked me".
+        indexes = [models.Index(fields=["blocked", "blocker"], name="social_block_blocked_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.blocker_id} blocks {self.blocked_id}"
+
+
+class Mute(models.Model):
+    """``muter`` mutes ``muted``: one-way and silent (their posts leave the muter's feeds and their
+    notifications stop; nothing is hidden from the muted user, who is not told)."""
+
+    muter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes_made")
+    muted = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes_received"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["muter", "muted"], name="social_mute_unique"),
+            models.CheckConstraint(condition=~Q(muter=F("muted")), name="social_mute_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.muter_id} mutes {self.muted_id}"
