@@ -42,6 +42,7 @@ class EntryKind(models.TextChoices):
     SUBSCRIPTION = "subscription", "Subscription"
     RENEWAL = "renewal", "Subscription renewal"
     TOP_UP = "top_up", "Wallet top-up"
+    MESSAGE = "message", "Paid message"
     HOLD_RELEASE = "hold_release", "Earnings released"
     REFUND = "refund", "Refund"
     CHARGEBACK = "chargeback", "Chargeback"
