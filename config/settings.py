@@ -58,14 +58,14 @@ MIDDLEWARE = [
     "fanclub.core.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "fanclub.core.middleware.CSPMiddleware",  # django-csp, policy string cached
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "fanclub.core.middleware.RateLimitMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "fanclub.core.middleware.LazyMessageMiddleware",
     "fanclub.accounts.middleware.DeviceSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.cache import cache
@@ -25,7 +26,11 @@ class DeviceSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith("/static/") or not hasattr(request, "session"):
+        if (
+            settings.SESSION_COOKIE_NAME not in request.COOKIES  # no cookie, no signed-in session
+            or request.path.startswith("/static/")
+            or not hasattr(request, "session")
+        ):
             return self.get_response(request)
         if request.user.is_authenticated:
             session_id = request.session.get(DEVICE_SESSION_KEY)

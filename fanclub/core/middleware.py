@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
+import csp.constants
+import csp.middleware
+import csp.utils
 import structlog
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.messages.storage import default_storage
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.core.signals import setting_changed
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse
+from django.dispatch import receiver
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.utils.functional import SimpleLazyObject, empty
 
 from fanclub.core import errors, ratelimit
 from fanclub.core.metrics import DB_QUERIES, LATENCY, REQUESTS
@@ -31,14 +40,13 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = accept_or_generate(request.META.get("HTTP_X_REQUEST_ID"))
         request.request_id = request_id  # type: ignore[attr-defined]
+        # Log lines pick the id up from this ContextVar (fanclub.core.logging.add_request_id).
         token = current_request_id.set(request_id)
-        structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
             response = self.get_response(request)
             response[HEADER] = request_id
             return response
         finally:
-            structlog.contextvars.unbind_contextvars("request_id")
             current_request_id.reset(token)
 
 
@@ -71,19 +79,23 @@ class MetricsMiddleware:
         if errors.is_api_path(request.path) and response.status_code >= 400 and not _is_json(response):
             response = _as_api_error(response)
         route = _route_label(request)
-        REQUESTS.labels(route, request.method, str(response.status_code)).inc()
-        LATENCY.labels(route, request.method).observe(elapsed)
-        DB_QUERIES.labels(route).observe(counter.count)
-        log = logger.warning if response.status_code >= 500 else logger.info
-        log(
-            "request",
-            method=request.method,
-            path=request.path,
-            route=route,
-            status=response.status_code,
-            duration_ms=round(elapsed * 1000, 2),
-            db_queries=counter.count,
-        )
+        method = request.method if request.method in _KNOWN_METHODS else "other"
+        requests, latency, queries = _children(route, method, response.status_code)
+        requests.inc()
+        latency.observe(elapsed)
+        queries.observe(counter.count)
+        status = response.status_code
+        if _access_log.isEnabledFor(logging.WARNING if status >= 500 else logging.INFO):
+            log = logger.warning if status >= 500 else logger.info
+            log(
+                "request",
+                method=request.method,
+                path=request.path,
+                route=route,
+                status=status,
+                duration_ms=round(elapsed * 1000, 2),
+                db_queries=counter.count,
+            )
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
@@ -93,6 +105,28 @@ class MetricsMiddleware:
             return None
         logging.getLogger("fanclub.errors").exception("unhandled exception", exc_info=exception)
         return errors.error_response(request, status=500, message="An unexpected error occurred.")
+
+
+_access_log = logging.getLogger("fanclub.request")
+# Label values stay bounded: a client can send any method name.
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_ChildMetrics = tuple[Any, Any, Any]
+_children_cache: dict[tuple[str, str, int], _ChildMetrics] = {}
+
+
+def _children(route: str, method: str, status: int) -> _ChildMetrics:
+    """The labelled metric children for one (route, method, status), looked up once per process:
+    ``labels()`` takes a lock and builds a key on every call, a dict lookup does not."""
+    key = (route, method, status)
+    children = _children_cache.get(key)
+    if children is None:
+        children = (
+            REQUESTS.labels(route, method, str(status)),
+            LATENCY.labels(route, method),
+            DB_QUERIES.labels(route),
+        )
+        _children_cache[key] = children
+    return children
 
 
 def _is_json(response: HttpResponse) -> bool:
@@ -212,3 +246,64 @@ class RateLimitMiddleware:
         for name, value in headers.items():
             response[name] = value
         return response
+
+
+class CSPMiddleware(csp.middleware.CSPMiddleware):
+    """django-csp with the common case precomputed: a response that neither overrides the policy
+    (``_csp_update`` and friends) nor used a nonce gets the policy string built once per process.
+    Anything else goes through django-csp's own code, unchanged."""
+
+    _OVERRIDES = (
+        "_csp_config",
+        "_csp_update",
+        "_csp_replace",
+        "_csp_exempt",
+        "_csp_config_ro",
+        "_csp_update_ro",
+        "_csp_replace_ro",
+        "_csp_exempt_ro",
+    )
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        if (
+            settings.DEBUG
+            or getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None)
+            or getattr(request, "_csp_nonce", None) is not None
+            or any(hasattr(response, name) for name in self._OVERRIDES)
+        ):
+            return super().process_response(request, response)
+        if csp.constants.HEADER not in response and not _csp_excluded(request.path_info):
+            response[csp.constants.HEADER] = _default_csp_policy()
+        return response
+
+
+@functools.cache
+def _default_csp_policy() -> str:
+    return csp.utils.build_policy()
+
+
+def _csp_excluded(path: str) -> bool:
+    policy = getattr(settings, "CONTENT_SECURITY_POLICY", None) or {}
+    return path.startswith(tuple(policy.get("EXCLUDE_URL_PREFIXES", None) or ()))
+
+
+class LazyMessageMiddleware(MessageMiddleware):
+    """Django's MessageMiddleware, with the message storage built only when a request touches it
+    (adding or reading a message): most API and asset requests never do, and then the response
+    pass has nothing to store."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        request._messages = SimpleLazyObject(lambda: default_storage(request))  # type: ignore[attr-defined]
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        messages = getattr(request, "_messages", None)
+        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:  # type: ignore[attr-defined]
+            return response
+        return super().process_response(request, response)
+
+
+@receiver(setting_changed)
+def _csp_settings_changed(*, setting: str, **kwargs: Any) -> None:
+    # Tests override the policy with ``settings``; a cached string must not outlive it.
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _default_csp_policy.cache_clear()

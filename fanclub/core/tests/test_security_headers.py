@@ -121,3 +121,30 @@ def test_html_pages_have_no_inline_scripts_or_styles(client):
     assert "<style" not in html
     assert " style=" not in html
     assert " onclick=" not in html
+
+
+def test_cached_policy_is_django_csps_own_and_follows_setting_overrides(client, settings):
+    from csp.utils import build_policy
+
+    assert client.get("/healthz")["Content-Security-Policy"] == build_policy()
+    directives = {
+        **settings.CONTENT_SECURITY_POLICY["DIRECTIVES"],
+        "img-src": ["'self'", "https://cdn.example"],
+    }
+    settings.CONTENT_SECURITY_POLICY = {**settings.CONTENT_SECURITY_POLICY, "DIRECTIVES": directives}
+
+    assert _csp(client.get("/healthz"))["img-src"] == ["'self'", "https://cdn.example"]
+
+
+def test_a_response_that_updates_the_policy_still_gets_its_own_header(rf):
+    from django.http import HttpResponse
+
+    from fanclub.core.middleware import CSPMiddleware
+
+    def view(request):
+        response = HttpResponse("ok")
+        response._csp_update = {"form-action": ["https://accounts.example"]}
+        return response
+
+    response = CSPMiddleware(view)(rf.get("/"))
+    assert "https://accounts.example" in _csp(response)["form-action"]
