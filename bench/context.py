@@ -153,17 +153,28 @@ class Context:
 
     @contextlib.contextmanager
     def variant(
-        self, name: str, interface: servers.Interface, extra_env: dict[str, str]
+        self,
+        name: str,
+        interface: servers.Interface,
+        extra_env: dict[str, str],
+        *,
+        application: str | None = None,
     ) -> Iterator[servers.Server]:
-        """A one-off server of the full app with ``extra_env`` added, stopped on leaving the block."""
-        server = self._start_ours(name, interface, extra_env)
+        """A one-off server of the full app with ``extra_env`` added (and optionally another entry
+        point for it, e.g. ``bench.stackless_wsgi:application``), stopped on leaving the block."""
+        server = self._start_ours(name, interface, extra_env, application=application)
         try:
             yield server
         finally:
             server.stop()
 
     def _start_ours(
-        self, name: str, interface: servers.Interface, extra_env: dict[str, str] | None = None
+        self,
+        name: str,
+        interface: servers.Interface,
+        extra_env: dict[str, str] | None = None,
+        *,
+        application: str | None = None,
     ) -> servers.Server:
         env = dict(self.ours_env)
         # Several processes share metrics through this directory; a fresh one for every server.
@@ -175,7 +186,7 @@ class Context:
         return servers.start(
             name=name,
             interface=interface,
-            application=APPLICATIONS[("ours", interface)],
+            application=application or APPLICATIONS[("ours", interface)],
             env=env,
             workers=self.config.workers,
             cwd=BASE_DIR,
