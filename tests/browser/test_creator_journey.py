@@ -157,7 +157,8 @@ def test_creator_publishes_subscribers_only_post_and_others_see_only_blurred_pre
     context.close()
 
     # --- An anonymous visitor and a signed-in fan see only the blurred preview ------------------
-    settings.MEDIA_URL_TTL_SECONDS = 2
+    # Short enough to wait out, long enough for a loaded machine to render the page and fetch it.
+    settings.MEDIA_URL_TTL_SECONDS = 6
     for who in ("anonymous", "fan"):
         visitor = chromium.new_context()
         page = visitor.new_page()
@@ -174,9 +175,10 @@ def test_creator_publishes_subscribers_only_post_and_others_see_only_blurred_pre
             assert preview.count() == 1
             assert re.search(r"/(blurred\.webp|teaser\.mp4)\?", preview.get_attribute("src"))
             assert page.get_by_role("link", name=re.compile(r"Subscribe|Sign in to subscribe")).count() >= 1
+        page.reload()  # a freshly signed URL
         src = page.locator(".locked-preview[src]").get_attribute("src")
         assert page.request.get(f"{base}{src}").status == 200
-        time.sleep(3)  # the URL was signed for 2 seconds
+        time.sleep(7)  # the URL was signed for 6 seconds
         expired = page.request.get(f"{base}{src}")
         assert expired.status == 403
         assert expired.json()["error"]["code"] == "url_expired"
