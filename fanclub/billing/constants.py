@@ -43,6 +43,8 @@ class EntryKind(models.TextChoices):
     RENEWAL = "renewal", "Subscription renewal"
     TOP_UP = "top_up", "Wallet top-up"
     MESSAGE = "message", "Paid message"
+    GIFT = "gift", "Gift subscription"
+    UPGRADE = "upgrade", "Tier change (prorated)"
     HOLD_RELEASE = "hold_release", "Earnings released"
     REFUND = "refund", "Refund"
     CHARGEBACK = "chargeback", "Chargeback"
@@ -57,6 +59,8 @@ class ChargeKind(models.TextChoices):
     SUBSCRIPTION = "subscription", "Subscription"
     RENEWAL = "renewal", "Renewal"
     TOP_UP = "top_up", "Wallet top-up"
+    GIFT = "gift", "Gift subscription"
+    UPGRADE = "upgrade", "Tier change"
 
 
 class Funding(models.TextChoices):
@@ -91,3 +95,25 @@ MAX_NOTE_LENGTH = 500
 BILLING_PERIOD_DAYS = 30
 # Dunning: retry a failed renewal after these delays, then the subscription expires.
 DUNNING_RETRY_HOURS = (24, 72, 120)
+
+
+class PromotionKind(models.TextChoices):
+    """What a promotion gives (docs/billing.md, "Promotions")."""
+
+    TRIAL = "trial", "Free trial"
+    PERCENT_OFF = "percent_off", "Percentage off the first months"
+    AMOUNT_OFF = "amount_off", "Fixed amount off the first months"
+    BUNDLE = "bundle", "Multi-month bundle"
+
+
+class PayoutSchedule(models.TextChoices):
+    OFF = "off", "Only when I ask"
+    WEEKLY = "weekly", "Weekly"
+    MONTHLY = "monthly", "Monthly"
+
+
+BUNDLE_MONTHS = (3, 6, 12)
+GIFT_MONTHS = (1, 3, 6, 12)
+MAX_TRIAL_DAYS = 90
+MAX_DISCOUNT_MONTHS = 12
+PROMO_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{2,31}$"

@@ -7,7 +7,14 @@ from typing import Any
 
 from django import forms
 
-from fanclub.billing.constants import MAX_NOTE_LENGTH, Funding
+from fanclub.billing.constants import (
+    BUNDLE_MONTHS,
+    GIFT_MONTHS,
+    MAX_NOTE_LENGTH,
+    Funding,
+    PayoutSchedule,
+    PromotionKind,
+)
 
 CARD_DIGITS = (12, 19)
 
@@ -52,3 +59,68 @@ class PayoutForm(forms.Form):
     def amount_minor(self) -> int | None:
         amount = self.cleaned_data.get("amount")
         return None if amount is None else int(amount * 100)
+
+
+class SubscribeForm(CheckoutForm):
+    promo_code = forms.CharField(required=False, max_length=32, label="Promo code")
+
+
+class GiftForm(CheckoutForm):
+    recipient_handle = forms.CharField(max_length=150, label="Recipient's handle")
+    months = forms.TypedChoiceField(
+        choices=[(m, f"{m} month{'s' if m > 1 else ''}") for m in GIFT_MONTHS], coerce=int, initial=1
+    )
+
+
+class ChangeTierForm(forms.Form):
+    idempotency_key = forms.CharField(max_length=100, widget=forms.HiddenInput)
+    tier_id = forms.IntegerField(min_value=1)
+
+
+class PromotionForm(forms.Form):
+    """Amounts in major units (converted once); percentages as numbers like 25 or 12.5."""
+
+    kind = forms.ChoiceField(choices=PromotionKind.choices)
+    code = forms.CharField(max_length=32)
+    tier_id = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Tier")
+    trial_days = forms.IntegerField(required=False, min_value=0, label="Trial days")
+    percent_off = forms.DecimalField(
+        required=False, min_value=Decimal("0"), max_value=Decimal("99"), decimal_places=2
+    )
+    amount_off = forms.DecimalField(
+        required=False, min_value=Decimal("0"), decimal_places=2, label="Amount off (USD)"
+    )
+    discount_months = forms.IntegerField(required=False, min_value=0, label="Discounted months")
+    bundle_months = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "—"), *((m, f"{m} months") for m in BUNDLE_MONTHS)],
+    )
+    max_redemptions = forms.IntegerField(required=False, min_value=1, label="Usage limit")
+    expires_at = forms.DateTimeField(required=False, label="Expires (YYYY-MM-DD HH:MM, UTC)")
+    is_public = forms.BooleanField(required=False, label="Show on the checkout page")
+
+    def __init__(self, *args: Any, tiers: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["tier_id"].choices = [("", "Every tier"), *((t.pk, t.name) for t in tiers)]  # type: ignore[attr-defined]
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "kind": data["kind"],
+            "code": data["code"],
+            "tier_id": data.get("tier_id"),
+            "trial_days": data.get("trial_days") or 0,
+            "discount_bps": int((data.get("percent_off") or 0) * 100),
+            "discount_minor": int((data.get("amount_off") or 0) * 100),
+            "discount_months": data.get("discount_months") or 0,
+            "bundle_months": data.get("bundle_months") or 0,
+            "max_redemptions": data.get("max_redemptions"),
+            "expires_at": data.get("expires_at"),
+            "is_public": bool(data.get("is_public")),
+        }
+
+
+class PayoutScheduleForm(forms.Form):
+    schedule = forms.ChoiceField(choices=PayoutSchedule.choices)

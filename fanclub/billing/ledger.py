@@ -32,28 +32,70 @@ def fee_split(*, gross_minor: int, fee_bps: int | None = None) -> tuple[int, int
     bps = settings.BILLING_PLATFORM_FEE_BPS if fee_bps is None else fee_bps
     if not 0 <= bps <= 10_000:
         raise ValueError("fee_bps must be between 0 and 10000")
-    fee = (gross_minor * bps + 5_000) // 10_000
+    fee = proportion(amount_minor=gross_minor, part=bps, whole=10_000)
     return fee, gross_minor - fee
+
+
+def proportion(*, amount_minor: int, part: int, whole: int) -> int:
+    """``amount_minor x part / whole`` rounded half up to the minor unit, in integers: the one
+    rounding rule of billing (fees, percentage discounts, proration credits all go through it).
+
+    ``(amount x part x 2 + whole) // (2 x whole)``; for whole = 10000 this is exactly
+    ``(amount x part + 5000) // 10000``.
+    """
+    if amount_minor < 0 or part < 0 or whole <= 0:
+        raise ValueError("proportion needs a non-negative amount and part and a positive whole")
+    return (amount_minor * part * 2 + whole) // (2 * whole)
+
+
+# Account rows never change identity once created (postings PROTECT them): they are cached per
+# process, filled only after the transaction that read them commits (a rolled-back creation is never
+# cached) and cleared when the database is flushed (post_migrate, see apps.py). A cached row's
+# ``balance_minor`` is not current: balance checks read it through ``lock_accounts``.
+_ACCOUNTS: dict[tuple[str, int | None, str], LedgerAccount] = {}
+ACCOUNT_CACHE_SIZE = 50_000
+
+
+def _remember(key: tuple[str, int | None, str], account: LedgerAccount) -> None:
+    def remember() -> None:
+        # Still inside a transaction (a test running captured callbacks early): not durable yet.
+        if connection.in_atomic_block:
+            return
+        if len(_ACCOUNTS) >= ACCOUNT_CACHE_SIZE:
+            _ACCOUNTS.clear()
+        _ACCOUNTS.setdefault(key, account)
+
+    transaction.on_commit(remember)
 
 
 def account_for(*, kind: str, currency: str, owner_id: int | None = None) -> LedgerAccount:
     """The account (kind, owner, currency), created on first use (concurrency-safe upsert)."""
     if (kind in OWNER_KINDS) != (owner_id is not None):
         raise ValueError(f"{kind}: owner accounts need an owner, platform accounts none")
+    key = (str(kind), owner_id, currency)
+    cached = _ACCOUNTS.get(key)
+    if cached is not None:
+        return cached
     account = LedgerAccount.objects.filter(kind=kind, owner_id=owner_id, currency=currency).first()
-    if account is not None:
-        return account
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO billing_ledgeraccount (kind, owner_id, currency, balance_minor, created_at) "
-            "VALUES (%s, %s, %s, 0, now()) ON CONFLICT DO NOTHING",
-            [kind, owner_id, currency],
-        )
-    return LedgerAccount.objects.get(kind=kind, owner_id=owner_id, currency=currency)
+    if account is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO billing_ledgeraccount (kind, owner_id, currency, balance_minor, created_at) "
+                "VALUES (%s, %s, %s, 0, now()) ON CONFLICT DO NOTHING",
+                [kind, owner_id, currency],
+            )
+        account = LedgerAccount.objects.get(kind=kind, owner_id=owner_id, currency=currency)
+    _remember(key, account)
+    return account
 
 
 def platform_account(kind: AccountKind, currency: str) -> LedgerAccount:
     return account_for(kind=kind, currency=currency)
+
+
+def accounts_forget(**_: Any) -> None:
+    """Drop the cache (the database was flushed or migrated)."""
+    _ACCOUNTS.clear()
 
 
 def entry_post(

@@ -19,7 +19,9 @@ from fanclub.billing.constants import (
     ChargeStatus,
     EntryKind,
     Funding,
+    PayoutSchedule,
     PayoutStatus,
+    PromotionKind,
     SubscriptionStatus,
 )
 
@@ -116,6 +118,13 @@ class Charge(models.Model):
         "Subscription", null=True, blank=True, on_delete=models.PROTECT, related_name="charges"
     )
     note = models.CharField(max_length=500, blank=True)
+    # A gift: the user who receives what ``fan`` paid for (shown in both histories).
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    promotion = models.ForeignKey(
+        "Promotion", null=True, blank=True, on_delete=models.PROTECT, related_name="charges"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -132,6 +141,11 @@ class Charge(models.Model):
         indexes = [
             models.Index(fields=["fan", "-created_at"]),
             models.Index(fields=["creator", "-created_at"]),
+            models.Index(
+                fields=["recipient", "-created_at"],
+                condition=Q(recipient__isnull=False),
+                name="billing_charge_recipient",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -220,6 +234,18 @@ class Subscription(models.Model):
     cancel_at_period_end = models.BooleanField(default=False)
     failed_attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # What the current period cost (0 in a free trial): the base of proration on a tier change.
+    period_paid_minor = models.BigIntegerField(default=0)
+    # A discount for the first months: renewals charge promo_price_minor while periods are left.
+    promotion = models.ForeignKey(
+        "Promotion", null=True, blank=True, on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    promo_price_minor = models.BigIntegerField(null=True, blank=True)
+    promo_periods_left = models.PositiveSmallIntegerField(default=0)
+    # A gift: paid by this user for ``fan``; it never renews.
+    gifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -280,7 +306,10 @@ class PayoutAccount(models.Model):
 
     creator = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     is_identity_verified = models.BooleanField(default=False)
-    auto_payout = models.BooleanField(default=False)
+    payout_schedule = models.CharField(
+        max_length=8, choices=PayoutSchedule.choices, default=PayoutSchedule.OFF
+    )
+    last_scheduled_payout_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"payout account {self.creator_id}"
@@ -295,3 +324,60 @@ class ChargebackFlag(models.Model):
 
     def __str__(self) -> str:
         return f"chargeback flag {self.fan_id}"
+
+
+class Promotion(models.Model):
+    """A creator's offer, applied at checkout by its code: a free trial, a discount for the first
+    months, or a multi-month bundle. ``redemption_count`` never exceeds ``max_redemptions`` (a
+    CHECK: the conditional increment is the lock); a fan redeems a promotion once (unique)."""
+
+    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    tier = models.ForeignKey(
+        "creators.Tier", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    code = models.CharField(max_length=32)
+    kind = models.CharField(max_length=12, choices=PromotionKind.choices)
+    trial_days = models.PositiveSmallIntegerField(default=0)
+    discount_bps = models.PositiveIntegerField(default=0)
+    discount_minor = models.BigIntegerField(default=0)
+    discount_months = models.PositiveSmallIntegerField(default=0)
+    bundle_months = models.PositiveSmallIntegerField(default=0)
+    max_redemptions = models.PositiveIntegerField(null=True, blank=True)
+    redemption_count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    is_public = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["creator", "code"], condition=Q(is_active=True), name="billing_promotion_code_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_redemptions__isnull=True)
+                | Q(redemption_count__lte=models.F("max_redemptions")),
+                name="billing_promotion_redemption_limit",
+            ),
+            models.CheckConstraint(condition=Q(discount_bps__lte=10_000), name="billing_promotion_bps"),
+        ]
+
+    def __str__(self) -> str:
+        return f"promotion {self.code}"
+
+
+class PromotionRedemption(models.Model):
+    """A fan used a promotion (once per fan: the unique constraint)."""
+
+    promotion = models.ForeignKey(Promotion, on_delete=models.PROTECT, related_name="redemptions")
+    fan = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    subscription = models.OneToOneField(Subscription, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["promotion", "fan"], name="billing_promotion_once_per_fan")
+        ]
+
+    def __str__(self) -> str:
+        return f"redemption {self.promotion_id}:{self.fan_id}"

@@ -19,6 +19,7 @@ def charge(charge: Charge) -> dict[str, Any]:
         "currency": charge.currency,
         "creatorId": charge.creator_id,
         "postId": charge.post_id,
+        "recipientId": charge.recipient_id,
         "note": charge.note,
         "createdAt": charge.created_at.isoformat(),
     }
@@ -34,6 +35,25 @@ def subscription(subscription: Subscription) -> dict[str, Any]:
         "currency": subscription.currency,
         "currentPeriodEnd": subscription.current_period_end.isoformat(),
         "cancelAtPeriodEnd": subscription.cancel_at_period_end,
+        "periodPaidMinor": subscription.period_paid_minor,
+        "promoPeriodsLeft": subscription.promo_periods_left,
+    }
+
+
+def gift(subscription: Subscription) -> dict[str, Any]:
+    """The payer's view of a gift: what they paid, for whom, until when."""
+    charge = subscription.charges.order_by("created_at").first()
+    assert charge is not None
+    return {
+        "subscriptionId": subscription.pk,
+        "chargeId": str(charge.pk),
+        "recipientHandle": subscription.fan.handle,
+        "creatorId": subscription.creator_id,
+        "tierId": subscription.tier_id,
+        "months": round((subscription.current_period_end - subscription.current_period_start).days / 30),
+        "amountMinor": charge.amount_minor,
+        "currency": charge.currency,
+        "currentPeriodEnd": subscription.current_period_end.isoformat(),
     }
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection
 
 from fanclub.billing.models import SandboxRecord
 from fanclub.core.errors import ApiError
@@ -64,7 +64,14 @@ class Processor(Protocol):
 
     def payout(self, *, amount_minor: int, currency: str, idempotency_key: str) -> ProcessorResult: ...
 
-    def verify_webhook(self, *, body: bytes, headers: dict[str, str]) -> WebhookEventData: ...
+    def verify_webhook(
+        self,
+        *,
+        body: bytes,
+        headers: dict[str, str],
+        remote_addr: str = "",
+        params: dict[str, str] | None = None,
+    ) -> WebhookEventData: ...
 
 
 # --- Signatures (Stripe's scheme: HMAC-SHA256 over "t.body", header "t=...,v1=...") ----------------
@@ -115,22 +122,31 @@ class SandboxProcessor:
         self, *, kind: str, idempotency_key: str, amount_minor: int, currency: str, status: str
     ) -> tuple[SandboxRecord, bool]:
         key = f"{kind}:{idempotency_key}"
-        existing = SandboxRecord.objects.filter(idempotency_key=key).first()
-        if existing is not None:
-            return existing, False
-        try:
-            with transaction.atomic():
-                record = SandboxRecord.objects.create(
+        reference = f"sb_{kind[:2]}_{uuid.uuid4().hex[:20]}"
+        # One statement, no savepoint: the unique key decides who created the record.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO billing_sandboxrecord (idempotency_key, reference, kind, amount_minor, "
+                "currency, status, attempts, created_at) VALUES (%s, %s, %s, %s, %s, %s, 1, now()) "
+                "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+                [key, reference, kind, amount_minor, currency, status],
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            return (
+                SandboxRecord(
+                    pk=row[0],
                     idempotency_key=key,
-                    reference=f"sb_{kind[:2]}_{uuid.uuid4().hex[:20]}",
+                    reference=reference,
                     kind=kind,
                     amount_minor=amount_minor,
                     currency=currency,
                     status=status,
-                )
-                return record, True
-        except IntegrityError:
-            return SandboxRecord.objects.get(idempotency_key=key), False
+                    attempts=1,
+                ),
+                True,
+            )
+        return SandboxRecord.objects.get(idempotency_key=key), False
 
     def charge(
         self, *, token: str, amount_minor: int, currency: str, idempotency_key: str
@@ -183,7 +199,14 @@ class SandboxProcessor:
         )
         return ProcessorResult(reference=record.reference, status="succeeded")
 
-    def verify_webhook(self, *, body: bytes, headers: dict[str, str]) -> WebhookEventData:
+    def verify_webhook(
+        self,
+        *,
+        body: bytes,
+        headers: dict[str, str],
+        remote_addr: str = "",
+        params: dict[str, str] | None = None,
+    ) -> WebhookEventData:
         verify_signature(
             body=body,
             header=headers.get(SANDBOX_SIGNATURE_HEADER, ""),
@@ -285,7 +308,14 @@ class StripeProcessor:
         )
         return ProcessorResult(reference=payout.id, status="succeeded")
 
-    def verify_webhook(self, *, body: bytes, headers: dict[str, str]) -> WebhookEventData:
+    def verify_webhook(
+        self,
+        *,
+        body: bytes,
+        headers: dict[str, str],
+        remote_addr: str = "",
+        params: dict[str, str] | None = None,
+    ) -> WebhookEventData:
         import stripe
 
         try:
@@ -313,9 +343,198 @@ class StripeProcessor:
         return WebhookEventData(event_id=payload.event_id, type=mapped[0], data=mapped[1])
 
 
-PROCESSORS: dict[str, type[SandboxProcessor] | type[StripeProcessor]] = {
+# --- CCBill -----------------------------------------------------------------------------------------
+CCBILL_API = "https://api.ccbill.com"
+CCBILL_CURRENCIES = {"840": "USD", "978": "EUR", "826": "GBP", "124": "CAD", "036": "AUD", "392": "JPY"}
+ZERO_DECIMAL_CURRENCIES = frozenset({"JPY"})
+
+
+def ccbill_digest(*, subscription_id: str, approved: bool, salt: str) -> str:
+    """CCBill's validation digest of a sale: MD5 hex of subscriptionId + "1" (approved) or "0"
+    (denied) + the merchant's salt (the ``dynamicPricingValidationDigest`` of NewSaleSuccess)."""
+    return hashlib.md5(f"{subscription_id}{1 if approved else 0}{salt}".encode()).hexdigest()  # noqa: S324
+
+
+def ccbill_form_digest(*, initial_price: str, initial_period: int, currency_code: str, salt: str) -> str:
+    """``formDigest`` of a single-billing FlexForms dynamic price: MD5 of
+    initialPrice + initialPeriod + currencyCode + salt (CCBill's documented order)."""
+    return hashlib.md5(f"{initial_price}{initial_period}{currency_code}{salt}".encode()).hexdigest()  # noqa: S324
+
+
+def _major_to_minor(amount: str, currency: str) -> int:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        value = Decimal(amount)
+    except InvalidOperation as exc:
+        raise WebhookRejected("Malformed amount.", code="webhook_malformed") from exc
+    scale = 1 if currency in ZERO_DECIMAL_CURRENCIES else 100
+    minor = value * scale
+    if minor != minor.to_integral_value() or minor < 0:
+        raise WebhookRejected("Malformed amount.", code="webhook_malformed")
+    return int(minor)
+
+
+def _minor_to_major(amount_minor: int, currency: str) -> str:
+    if currency in ZERO_DECIMAL_CURRENCIES:
+        return str(amount_minor)
+    return f"{amount_minor // 100}.{amount_minor % 100:02d}"
+
+
+class CCBillProcessor:
+    """CCBill: charges through the RESTful Transaction API (a payment token from CCBill's FlexForm
+    or widget, OAuth client credentials), events through CCBill Webhooks.
+
+    CCBill webhooks carry no HMAC: they are accepted only from CCBill's networks
+    (CCBILL_WEBHOOK_ALLOWED_IPS), for our own account and subaccount, and a sale must carry the
+    MD5 validation digest keyed with our salt. CCBill sends no event id, so the id is
+    eventType + transactionId (+ subscriptionId): a redelivery is the same event. Outbound calls
+    need the network; the test suite feeds signed CCBill-shaped webhooks through the endpoint only.
+    """
+
+    name = "ccbill"
+
+    def _token(self) -> str:
+        import httpx
+
+        try:
+            response = httpx.post(
+                f"{CCBILL_API}/ccbill-auth/oauth/token",
+                auth=(settings.CCBILL_API_CLIENT_ID, settings.CCBILL_API_CLIENT_SECRET),
+                data={"grant_type": "client_credentials"},
+                timeout=15,
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise ProcessorRetryable(f"ccbill: token: {exc}") from exc
+        return str(response.json()["access_token"])
+
+    def charge(
+        self, *, token: str, amount_minor: int, currency: str, idempotency_key: str
+    ) -> ProcessorResult:
+        import httpx
+
+        codes = {value: key for key, value in CCBILL_CURRENCIES.items()}
+        if currency not in codes:
+            return ProcessorResult(reference="", status="declined", decline_code="currency_not_supported")
+        try:
+            response = httpx.post(
+                f"{CCBILL_API}/transactions/payment-tokens/{token}",
+                headers={
+                    "Authorization": f"Bearer {self._token()}",
+                    "Accept": "application/vnd.mcn.transaction-service.api.v.2+json",
+                },
+                json={
+                    "clientAccnum": int(settings.CCBILL_CLIENT_ACCNUM),
+                    "clientSubacc": int(settings.CCBILL_CLIENT_SUBACC),
+                    "initialPrice": float(_minor_to_major(amount_minor, currency)),
+                    "initialPeriod": 30,
+                    "currencyCode": int(codes[currency]),
+                    "passThroughInfo": [{"name": "X-idempotencyKey", "value": idempotency_key}],
+                },
+                timeout=30,
+            )
+        except httpx.HTTPError as exc:
+            raise ProcessorRetryable(f"ccbill: charge: {exc}") from exc
+        if response.status_code >= 500:
+            raise ProcessorRetryable(f"ccbill: charge: HTTP {response.status_code}")
+        body = response.json() if response.content else {}
+        if response.status_code >= 400 or not body.get("approved"):
+            return ProcessorResult(
+                reference="", status="declined", decline_code=str(body.get("declineCode") or "card_declined")
+            )
+        return ProcessorResult(
+            reference=str(body.get("paymentUniqueId") or body["subscriptionId"]), status="succeeded"
+        )
+
+    def refund(
+        self, *, reference: str, amount_minor: int, currency: str, idempotency_key: str
+    ) -> ProcessorResult:
+        # CCBill refunds through its admin or DataLink; the Refund webhook then books it here.
+        raise ApiError(
+            "Refunds of CCBill payments are issued in the CCBill admin; its Refund webhook books them here.",
+            status=409,
+            code="refund_at_processor",
+        )
+
+    def payout(self, *, amount_minor: int, currency: str, idempotency_key: str) -> ProcessorResult:
+        raise ApiError(
+            "CCBill does not pay out to creators; configure a payout processor.",
+            status=501,
+            code="payouts_unsupported",
+        )
+
+    def verify_webhook(
+        self,
+        *,
+        body: bytes,
+        headers: dict[str, str],
+        remote_addr: str = "",
+        params: dict[str, str] | None = None,
+    ) -> WebhookEventData:
+        import ipaddress
+        from urllib.parse import parse_qsl
+
+        allowed = [n.strip() for n in settings.CCBILL_WEBHOOK_ALLOWED_IPS.split(",") if n.strip()]
+        try:
+            address = ipaddress.ip_address(remote_addr)
+            networks = [ipaddress.ip_network(n, strict=False) for n in allowed]
+        except ValueError as exc:
+            raise WebhookRejected("The sender is not CCBill.", code="webhook_bad_signature") from exc
+        if not any(address in network for network in networks):
+            raise WebhookRejected("The sender is not CCBill.", code="webhook_bad_signature")
+        content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
+        try:
+            if "json" in content_type:
+                fields = {str(k): str(v) for k, v in json.loads(body).items()}
+            else:
+                fields = dict(parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=bool(body)))
+        except (ValueError, AttributeError, UnicodeDecodeError) as exc:
+            raise WebhookRejected("Malformed event.", code="webhook_malformed") from exc
+        event_type = (params or {}).get("eventType") or fields.get("eventType", "")
+        if (
+            fields.get("clientAccnum") != settings.CCBILL_CLIENT_ACCNUM
+            or fields.get("clientSubacc") != settings.CCBILL_CLIENT_SUBACC
+        ):
+            raise WebhookRejected("The event is not for this merchant account.", code="webhook_bad_signature")
+        transaction_id = fields.get("transactionId", "")
+        subscription_id = fields.get("subscriptionId", "")
+        if not event_type or not (transaction_id or subscription_id):
+            raise WebhookRejected("Malformed event.", code="webhook_malformed")
+        if event_type in ("NewSaleSuccess", "NewSaleFailure"):
+            expected = ccbill_digest(
+                subscription_id=subscription_id,
+                approved=event_type == "NewSaleSuccess",
+                salt=settings.CCBILL_SALT,
+            )
+            if not hmac.compare_digest(expected, fields.get("dynamicPricingValidationDigest", "")):
+                raise WebhookRejected("The validation digest does not match.", code="webhook_bad_signature")
+        event_id = f"{event_type}:{transaction_id}:{subscription_id}"[:100]
+        reference = transaction_id or subscription_id
+        if event_type in ("Refund", "Chargeback", "Void"):
+            currency = CCBILL_CURRENCIES.get(fields.get("currencyCode", ""), "")
+            if not currency:
+                raise WebhookRejected("Unknown currency.", code="webhook_malformed")
+            data: dict[str, Any] = {
+                "reference": reference,
+                "amountMinor": _major_to_minor(fields.get("amount", ""), currency),
+                "currency": currency,
+            }
+            mapped = "charge.disputed" if event_type == "Chargeback" else "charge.refunded"
+            return WebhookEventData(event_id=event_id, type=mapped, data=data)
+        # Sales and renewals: our charges are booked when the charge call returns; CCBill's own
+        # report of them is kept for reconciliation.
+        return WebhookEventData(
+            event_id=event_id,
+            type=f"ccbill.{event_type}"[:60],
+            data={"reference": reference, "subscriptionId": subscription_id},
+        )
+
+
+PROCESSORS: dict[str, type[SandboxProcessor] | type[StripeProcessor] | type[CCBillProcessor]] = {
     "sandbox": SandboxProcessor,
     "stripe": StripeProcessor,
+    "ccbill": CCBillProcessor,
 }
 
 

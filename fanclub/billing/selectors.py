@@ -73,6 +73,15 @@ def charges_for_fan(*, fan_id: int) -> QuerySet[Charge]:
     return Charge.objects.filter(fan_id=fan_id).select_related("creator")
 
 
+def charges_for_history(*, user_id: int) -> QuerySet[Charge]:
+    """What a user paid, plus gifts paid for them by others (both histories show a gift)."""
+    from django.db.models import Q
+
+    return Charge.objects.filter(Q(fan_id=user_id) | Q(recipient_id=user_id)).select_related(
+        "creator", "fan", "recipient"
+    )
+
+
 def charges_for_creator(*, creator_id: int) -> QuerySet[Charge]:
     return Charge.objects.filter(creator_id=creator_id).select_related("fan")
 
@@ -155,7 +164,7 @@ def account_ids_for(*, owner_id: int) -> list[int]:
 
 def charge_get_for_fan(*, fan_id: int, charge_id: Any) -> Charge | None:
     """One of the fan's own charges (a receipt); None for anyone else's."""
-    return charges_for_fan(fan_id=fan_id).filter(pk=charge_id).first()
+    return charges_for_history(user_id=fan_id).filter(pk=charge_id).first()
 
 
 def tier_for_checkout(*, tier_id: int) -> Any:
@@ -191,3 +200,47 @@ def creator_for_tip(*, handle: str) -> Any:
 
 def wallet_balance(*, fan_id: int, currency: str) -> int:
     return balances_for_owner(owner_id=fan_id).get((AccountKind.FAN_WALLET, currency), 0)
+
+
+def promotions_for_creator(*, creator_id: int) -> QuerySet[Any]:
+    from fanclub.billing.models import Promotion
+
+    return (
+        Promotion.objects.filter(creator_id=creator_id).select_related("tier").order_by("-created_at", "-pk")
+    )
+
+
+def promotions_public_for_tier(*, tier: Any) -> list[Any]:
+    """The creator's public, active, unexpired, not used-up offers that apply to ``tier``."""
+    from django.db.models import F, Q
+    from django.utils import timezone
+
+    from fanclub.billing.models import Promotion
+
+    return list(
+        Promotion.objects.filter(creator_id=tier.creator_id, is_active=True, is_public=True)
+        .filter(Q(tier__isnull=True) | Q(tier_id=tier.pk))
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .filter(Q(max_redemptions__isnull=True) | Q(redemption_count__lt=F("max_redemptions")))
+        .order_by("created_at")[:20]
+    )
+
+
+def payout_schedule(*, creator_id: int) -> dict[str, Any]:
+    from fanclub.billing.models import PayoutAccount
+
+    account = PayoutAccount.objects.filter(creator_id=creator_id).first()
+    if account is None:
+        return {"schedule": "off", "last_scheduled_payout_at": None}
+    return {"schedule": account.payout_schedule, "last_scheduled_payout_at": account.last_scheduled_payout_at}
+
+
+def tiers_for_change(*, subscription: Any) -> list[Any]:
+    """The other offered tiers of a subscription's creator (upgrade/downgrade targets)."""
+    from fanclub.creators.models import Tier
+
+    return list(
+        Tier.objects.filter(creator_id=subscription.creator_id, is_archived=False)
+        .exclude(pk=subscription.tier_id)
+        .order_by("price_minor", "pk")
+    )

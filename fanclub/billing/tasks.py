@@ -67,3 +67,12 @@ def ledger_audit_task(timestamp: int) -> int:
     for mismatch in mismatches:
         logger.error("processor reconciliation mismatch", extra={"mismatch": mismatch})
     return len(drift) + len(mismatches)
+
+
+@app.periodic(cron="41 * * * *", periodic_id="billing_payouts_schedule")
+@app.task(queue=QUEUE, queueing_lock="billing_payouts_schedule", retry=retry(max_attempts=3))
+def payouts_schedule_task(timestamp: int) -> int:
+    """Scheduled payouts (weekly/monthly opt-in): hourly, so a due creator waits at most an hour."""
+    from fanclub.billing import services
+
+    return services.payouts_schedule_run()

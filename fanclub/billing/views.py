@@ -26,7 +26,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fanclub.accounts.models import User
 from fanclub.billing import presenters, selectors, services
 from fanclub.billing.constants import Funding
-from fanclub.billing.forms import CheckoutForm, PayoutForm, TipForm
+from fanclub.billing.forms import (
+    ChangeTierForm,
+    CheckoutForm,
+    GiftForm,
+    PayoutForm,
+    PayoutScheduleForm,
+    PromotionForm,
+    SubscribeForm,
+    TipForm,
+)
 from fanclub.billing.services.payments import Payment
 from fanclub.content import selectors as content_selectors
 from fanclub.content.constants import Access
@@ -101,19 +110,21 @@ def checkout_subscribe(request: HttpRequest, tier_id: int) -> HttpResponse:
     tier = selectors.tier_for_checkout(tier_id=tier_id)
     if tier is None or tier.creator_id == _me(request).pk:
         raise Http404("No such tier")
-    form = CheckoutForm(request.POST or None)
+    form = SubscribeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        promo_code = form.cleaned_data.get("promo_code", "")
         body = _run_once(
             request,
             form,
             operation="page_subscribe",
-            params={"tier_id": tier.pk, **_params(form)},
+            params={"tier_id": tier.pk, "promo_code": promo_code, **_params(form)},
             run=lambda: presenters.subscription(
                 services.subscription_create(
                     fan=_me(request),
                     tier_id=tier.pk,
                     payment=_payment(form),
                     idempotency_key=form.cleaned_data["idempotency_key"],
+                    promo_code=promo_code,
                 )
             ),
         )
@@ -127,6 +138,55 @@ def checkout_subscribe(request: HttpRequest, tier_id: int) -> HttpResponse:
             "kind": "subscribe",
             "title": f"Subscribe to {tier.name}",
             "creator": tier.creator,
+            "tier": tier,
+            "amount_minor": tier.price_minor,
+            "currency": tier.currency,
+            "period": "month",
+            "offers": selectors.promotions_public_for_tier(tier=tier),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def checkout_gift(request: HttpRequest, tier_id: int) -> HttpResponse:
+    """Pay for someone else's subscription: 1, 3, 6 or 12 months, no renewal."""
+    tier = selectors.tier_for_checkout(tier_id=tier_id)
+    if tier is None or tier.creator_id == _me(request).pk:
+        raise Http404("No such tier")
+    form = GiftForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        recipient = form.cleaned_data["recipient_handle"]
+        months = form.cleaned_data["months"]
+        body = _run_once(
+            request,
+            form,
+            operation="page_gift",
+            params={"tier_id": tier.pk, "recipient": recipient, "months": months, **_params(form)},
+            run=lambda: presenters.gift(
+                services.subscription_gift(
+                    payer=_me(request),
+                    tier_id=tier.pk,
+                    recipient_handle=recipient,
+                    months=months,
+                    payment=_payment(form),
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                )
+            ),
+        )
+        if body is not None:
+            messages.success(
+                request, f"Gift sent: @{body['recipientHandle']} has {tier.name} for {months} month(s)."
+            )
+            return redirect("billing:receipt", charge_id=body["chargeId"])
+    return _checkout_page(
+        request,
+        form,
+        {
+            "kind": "gift",
+            "title": f"Gift {tier.name}",
+            "creator": tier.creator,
+            "tier": tier,
             "amount_minor": tier.price_minor,
             "currency": tier.currency,
             "period": "month",
@@ -220,7 +280,7 @@ def checkout_tip(request: HttpRequest, handle: str) -> HttpResponse:
 @require_GET
 @login_required
 def history(request: HttpRequest) -> HttpResponse:
-    charges = selectors.charges_for_fan(fan_id=_me(request).pk).order_by("-created_at")[:200]
+    charges = selectors.charges_for_history(user_id=_me(request).pk).order_by("-created_at")[:200]
     return render(request, "billing/history.html", {"charges": charges})
 
 
@@ -236,8 +296,52 @@ def receipt(request: HttpRequest, charge_id: Any) -> HttpResponse:
 @require_GET
 @login_required
 def subscriptions(request: HttpRequest) -> HttpResponse:
-    rows = selectors.subscriptions_for_fan(fan_id=_me(request).pk)[:200]
-    return render(request, "billing/subscriptions.html", {"subscriptions": rows})
+    rows = list(selectors.subscriptions_for_fan(fan_id=_me(request).pk)[:200])
+    for row in rows:
+        changeable = row.status == "active" and row.gifted_by_id is None
+        row.change_tiers = selectors.tiers_for_change(subscription=row) if changeable else []  # type: ignore[attr-defined]
+    return render(
+        request, "billing/subscriptions.html", {"subscriptions": rows, "idempotency_key": _new_key()}
+    )
+
+
+@require_POST
+@login_required
+def subscription_change_tier(request: HttpRequest, subscription_id: int) -> HttpResponse:
+    """Upgrade or downgrade now, prorated; the form's key makes a double submit change once."""
+    if not selectors.subscriptions_for_fan(fan_id=_me(request).pk).filter(pk=subscription_id).exists():
+        raise Http404("No such subscription")
+    form = ChangeTierForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a tier.")
+        return redirect("billing:subscriptions")
+    tier_id = form.cleaned_data["tier_id"]
+    try:
+        body = services.idempotent(
+            user_id=_me(request).pk,
+            key=form.cleaned_data["idempotency_key"],
+            operation="page_change_tier",
+            params={"subscription_id": subscription_id, "tier_id": tier_id},
+            run=lambda: (
+                200,
+                presenters.subscription(
+                    services.subscription_change_tier(
+                        fan=_me(request),
+                        subscription_id=subscription_id,
+                        tier_id=tier_id,
+                        idempotency_key=form.cleaned_data["idempotency_key"],
+                    )
+                ),
+            ),
+        )[1]
+    except ApiError as exc:
+        if exc.status == 404 and exc.code == "not_found":
+            raise Http404("No such subscription") from exc
+        messages.error(request, exc.message)
+    else:
+        end = body["currentPeriodEnd"][:10]
+        messages.success(request, f"Tier changed. Your new period runs until {end}.")
+    return redirect("billing:subscriptions")
 
 
 @require_POST
@@ -334,9 +438,65 @@ def payouts(request: HttpRequest) -> HttpResponse:
             "balances": summary["balances"],
             "minimum_minor": settings.BILLING_MIN_PAYOUT_MINOR,
             "payouts": selectors.payouts_for_creator(creator_id=_me(request).pk)[:100],
+            "schedule": selectors.payout_schedule(creator_id=_me(request).pk),
+            "schedule_form": PayoutScheduleForm(),
         },
         status=422 if form.is_bound and form.errors else 200,
     )
+
+
+@require_POST
+@login_required
+def payout_schedule(request: HttpRequest) -> HttpResponse:
+    _creator_or_403(request)
+    form = PayoutScheduleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose off, weekly or monthly.")
+        return redirect("billing:payouts")
+    try:
+        account = services.payout_schedule_set(creator=_me(request), schedule=form.cleaned_data["schedule"])
+    except ApiError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Automatic payouts: {account.get_payout_schedule_display().lower()}.")
+    return redirect("billing:payouts")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def promotions(request: HttpRequest) -> HttpResponse:
+    """A creator's promotions: the list, and a form to create one."""
+    _creator_or_403(request)
+    from fanclub.creators.models import Tier
+
+    tiers = list(Tier.objects.filter(creator_id=_me(request).pk, is_archived=False).order_by("price_minor"))
+    form = PromotionForm(request.POST if request.method == "POST" else None, tiers=tiers)
+    if request.method == "POST" and form.is_valid():
+        try:
+            promotion = services.promotion_create(creator=_me(request), **form.service_kwargs())
+        except ApiError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Promotion {promotion.code} created.")
+            return redirect("billing:promotions")
+    return render(
+        request,
+        "billing/promotions.html",
+        {"form": form, "promotions": selectors.promotions_for_creator(creator_id=_me(request).pk)[:200]},
+        status=422 if form.is_bound and form.errors else 200,
+    )
+
+
+@require_POST
+@login_required
+def promotion_disable(request: HttpRequest, promotion_id: int) -> HttpResponse:
+    _creator_or_403(request)
+    try:
+        promotion = services.promotion_disable(creator=_me(request), promotion_id=promotion_id)
+    except ApiError as exc:
+        raise Http404("No such promotion") from exc
+    messages.success(request, f"Promotion {promotion.code} disabled.")
+    return redirect("billing:promotions")
 
 
 @require_GET

@@ -33,6 +33,8 @@ from fanclub.creators.models import CreatorProfile, Tier
 from fanclub.creators.permissions import is_creator
 from fanclub.media import services as media_services
 from fanclub.media.models import MediaItem
+from fanclub.notifications import hooks as notification_hooks
+from fanclub.social import selectors as social_selectors
 
 _TAG_CHARS = re.compile(r"[^a-z0-9_-]+")
 
@@ -173,6 +175,8 @@ def post_create(
         )
         post.tiers.set(tiers)
         _set_media(post, items, creator=creator)
+        if post.state == PostState.PUBLISHED:
+            notification_hooks.post_published(post_id=post.pk)
     return post
 
 
@@ -225,6 +229,8 @@ def post_update(*, user: Any, post_id: int, **fields: Any) -> Post:
                 expires_at=post.expires_at,
             ).items():
                 setattr(post, name, value)
+            if post.state == PostState.PUBLISHED:
+                notification_hooks.post_published(post_id=post.pk)
         if post.expires_at is not None and post.expires_at <= (
             post.published_at or post.publish_at or timezone.now()
         ):
@@ -274,9 +280,15 @@ def posts_publish_due(*, now: datetime | None = None) -> int:
     reorder the creator's posts.
     """
     now = now or timezone.now()
-    return Post.objects.filter(
-        state=PostState.SCHEDULED, publish_at__lte=now, deleted_at__isnull=True
-    ).update(state=PostState.PUBLISHED, published_at=F("publish_at"), publish_at=None, updated_at=now)
+    with transaction.atomic():
+        due = Post.objects.filter(state=PostState.SCHEDULED, publish_at__lte=now, deleted_at__isnull=True)
+        post_ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        Post.objects.filter(pk__in=post_ids).update(
+            state=PostState.PUBLISHED, published_at=F("publish_at"), publish_at=None, updated_at=now
+        )
+        for post_id in post_ids:  # notifications: one fan-out job per post that went live
+            notification_hooks.post_published(post_id=post_id)
+    return len(post_ids)
 
 
 # --- Entitlements ---------------------------------------------------------------------------------
@@ -286,6 +298,12 @@ def post_unlock_grant(*, fan: Any, post: Post, source: str = "billing") -> PostU
         raise Conflict("Only pay-per-view posts can be unlocked.", code="not_ppv")
     unlock, _ = PostUnlock.objects.get_or_create(fan_id=fan.pk, post=post, defaults={"source": source})
     return unlock
+
+
+def post_unlock_revoke(*, fan_id: int, post_id: int) -> bool:
+    """Take back a pay-per-view unlock (billing: a full refund or a chargeback). True if one existed."""
+    deleted, _ = PostUnlock.objects.filter(fan_id=fan_id, post_id=post_id).delete()
+    return deleted > 0
 
 
 # --- Comments, likes, bookmarks -------------------------------------------------------------------
@@ -310,13 +328,17 @@ def comment_create(
     parent = None
     if parent_id is not None:
         parent = Comment.objects.filter(pk=parent_id, post_id=post.pk, deleted_at__isnull=True).first()
-        if parent is None:
+        blocked = parent is not None and social_selectors.is_blocked_either_way(
+            user_id=user.pk, other_id=parent.author_id
+        )
+        if parent is None or blocked:
             raise NotFound("No such comment.")
         if parent.parent_id is not None:
             parent = Comment.objects.get(pk=parent.parent_id)  # replies to a reply join its thread
     with transaction.atomic():
         comment = Comment.objects.create(post_id=post.pk, author_id=user.pk, parent=parent, text=text)
         Post.objects.filter(pk=post.pk).update(comments_count=F("comments_count") + 1)
+        notification_hooks.comment_created(comment=comment, post=post)
     return comment
 
 
@@ -346,6 +368,7 @@ def post_like(*, user: Any, post_id: int, country: str = "") -> bool:
         with transaction.atomic():
             PostLike.objects.create(user_id=user.pk, post_id=post.pk)
             Post.objects.filter(pk=post.pk).update(likes_count=F("likes_count") + 1)
+            notification_hooks.post_liked(post_id=post.pk)
     except IntegrityError:
         return False
     return True

@@ -144,3 +144,70 @@ def test_fan_subscribes_unlocks_tips_and_creator_sees_split_and_requests_payout(
     payout = Payout.objects.get()
     assert (payout.creator_id, payout.amount_minor) == (creator.pk, 2320)
     assert errors == []
+
+
+def test_creator_offers_a_promo_code_fan_subscribes_with_it_then_upgrades(
+    live_server, websocket_server, make_user, chromium, close_connections_in_playwright_context
+):
+    from allauth.account.models import EmailAddress
+    from playwright.sync_api import expect
+
+    from fanclub.billing.models import Charge, Subscription
+
+    base = live_server.url
+    creator = make_user(handle="promo.till")
+    creator_services.creator_become(user=creator, display_name="Promo Till")
+    creator.refresh_from_db()
+    basic = creator_services.tier_create(user=creator, name="Basic", price_minor=1000, currency="USD")
+    premium = creator_services.tier_create(user=creator, name="Premium", price_minor=3000, currency="USD")
+    fan = make_user(handle="promo.fan")
+    for user in (creator, fan):
+        EmailAddress.objects.update_or_create(
+            user=user, email=user.email, defaults={"verified": True, "primary": True}
+        )
+    errors: list[str] = []
+
+    # --- The creator creates a public 50%-off-for-2-months code on the promotions page --------------
+    context = chromium.new_context()
+    context.add_cookies([_session_cookie(creator, base)])
+    page = context.new_page()
+    _watch(page, errors)
+    page.goto(f"{base}/billing/promotions/")
+    page.get_by_label("Kind").select_option("percent_off")
+    page.get_by_label("Code").fill("half")
+    page.get_by_label("Tier").select_option(str(basic.pk))
+    page.get_by_label("Percent off").fill("50")
+    page.get_by_label("Discounted months").fill("2")
+    page.get_by_label("Show on the checkout page").check()
+    page.get_by_role("button", name="Create promotion").click()
+    page.wait_for_url(f"{base}/billing/promotions/")
+    expect(page.locator("#promotion-list")).to_contain_text("HALF")
+    context.close()
+
+    # --- The fan sees the offer, subscribes with the code, then upgrades on the manage page ----------
+    context = chromium.new_context()
+    page = context.new_page()
+    _watch(page, errors)
+    _sign_in(page, base, fan.email)
+    page.goto(f"{base}/billing/subscribe/{basic.pk}/")
+    expect(page.locator("#offers")).to_contain_text("50% off for 2 months")
+    page.get_by_label("Promo code (optional)").fill("half")
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    page.get_by_role("button", name=re.compile(r"^Subscribe")).click()
+    page.wait_for_url(f"{base}/c/promo.till/")
+    page.goto(f"{base}/billing/subscriptions/")
+    expect(page.locator(".session-card")).to_contain_text("discount for 1 more renewal")
+    page.get_by_label("Change tier").select_option(str(premium.pk))
+    page.get_by_role("button", name="Change tier now").click()
+    page.wait_for_url(f"{base}/billing/subscriptions/")
+    expect(page.get_by_text("Tier changed.")).to_be_visible()
+    expect(page.locator(".session-card")).to_contain_text("Premium")
+    context.close()
+
+    # 1000 at 50% = 500 paid; upgrading at once credits those 500 against 3000: 2500 due.
+    assert list(Charge.objects.order_by("created_at").values_list("kind", "amount_minor")) == [
+        ("subscription", 500),
+        ("upgrade", 2500),
+    ]
+    assert Subscription.objects.get(fan=fan).tier_id == premium.pk
+    assert errors == []

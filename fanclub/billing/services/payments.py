@@ -24,8 +24,9 @@ from fanclub.billing.constants import (
     Funding,
 )
 from fanclub.billing.models import Charge, ChargebackFlag, Hold, LedgerAccount
-from fanclub.billing.processors import PaymentFailed, ProcessorRetryable, current_processor
+from fanclub.billing.processors import PaymentFailed, ProcessorRetryable, current_processor, processor_named
 from fanclub.core.errors import ApiError, Conflict, NotFound
+from fanclub.notifications import hooks as notification_hooks
 
 PROCESSOR_ATTEMPTS = 2
 
@@ -103,6 +104,8 @@ def charge_create(
     post_id: int | None = None,
     subscription_id: int | None = None,
     note: str = "",
+    recipient_id: int | None = None,
+    promotion_id: int | None = None,
 ) -> Charge:
     """Take ``amount_minor`` from the fan and book it: the creator's net on hold, the fee to the
     platform (top-ups: all of it to the fan's wallet). Runs in the caller's transaction."""
@@ -146,6 +149,8 @@ def charge_create(
         post_id=post_id,
         subscription_id=subscription_id,
         note=note,
+        recipient_id=recipient_id,
+        promotion_id=promotion_id,
     )
     if kind == ChargeKind.TOP_UP:
         wallet = ledger.account_for(kind=AccountKind.FAN_WALLET, owner_id=fan.pk, currency=currency)
@@ -175,6 +180,8 @@ _ENTRY_KIND: dict[str, str] = {
     ChargeKind.SUBSCRIPTION: EntryKind.SUBSCRIPTION,
     ChargeKind.RENEWAL: EntryKind.RENEWAL,
     ChargeKind.TOP_UP: EntryKind.TOP_UP,
+    ChargeKind.GIFT: EntryKind.GIFT,
+    ChargeKind.UPGRADE: EntryKind.UPGRADE,
 }
 
 
@@ -196,7 +203,11 @@ def tip_send(
     post_id: int | None = None,
     note: str = "",
 ) -> Charge:
-    """Tip a creator (on their profile or on one of their posts) with an optional note."""
+    """Tip a creator (on their profile or on one of their posts) with an optional note.
+
+    Inside a caller's transaction (the idempotency wrapper) it takes no savepoint of its own: a
+    failed tip dooms the caller's transaction, which is what that wrapper wants (nothing is kept).
+    """
     note = note.strip()
     if len(note) > MAX_NOTE_LENGTH:
         raise _invalid(f"A note has at most {MAX_NOTE_LENGTH} characters.", "note")
@@ -206,8 +217,8 @@ def tip_send(
 
         if not Post.objects.filter(pk=post_id, creator_id=creator.pk).exists():
             raise NotFound("No such post.")
-    with transaction.atomic():
-        return charge_create(
+    with transaction.atomic(savepoint=False):
+        charge = charge_create(
             fan=fan,
             creator=creator,
             kind=ChargeKind.TIP,
@@ -218,6 +229,8 @@ def tip_send(
             post_id=post_id,
             note=note,
         )
+        notification_hooks.tip_received(charge=charge)
+        return charge
 
 
 def post_unlock_buy(
@@ -318,9 +331,11 @@ def _creator_accounts(creator_id: int, currency: str) -> tuple[LedgerAccount, Le
 
 
 # --- Refunds and chargebacks ----------------------------------------------------------------------------
-def charge_refund(*, charge_id: Any, amount_minor: int | None = None) -> Charge:
+def charge_refund(*, charge_id: Any, amount_minor: int | None = None, at_processor: bool = True) -> Charge:
     """Refund all or part of a charge: reverse the fee and the creator's share, return the money to
-    where it came from (card or wallet). A full refund revokes what was bought."""
+    where it came from (card or wallet). A full refund revokes what was bought.
+
+    ``at_processor=False``: the processor already refunded (its webhook reports it); only book it."""
     with transaction.atomic():
         charge = Charge.objects.select_for_update().filter(pk=charge_id).first()
         if charge is None:
@@ -333,8 +348,21 @@ def charge_refund(*, charge_id: Any, amount_minor: int | None = None) -> Charge:
             raise _invalid(
                 f"The refund must be between 1 and {remaining}.", "amountMinor", code="amount_out_of_bounds"
             )
-        _reverse(charge=charge, amount=amount, chargeback=False)
+        _reverse(charge=charge, amount=amount, chargeback=False, at_processor=at_processor)
         return charge
+
+
+def charge_refund_request(*, actor: User, charge_id: Any, amount_minor: int | None = None) -> Charge:
+    """A refund asked for by a person: an admin (any charge) or the creator who was paid (their own
+    charges). The payer and anyone else get "no such charge" (404: charges are not enumerable)."""
+    from fanclub.billing.permissions import can_refund_charge
+
+    charge = Charge.objects.filter(pk=charge_id).only("pk", "creator_id", "fan_id").first()
+    if charge is None or not can_refund_charge(actor, charge):
+        raise NotFound("No such charge.")
+    if amount_minor is not None and amount_minor <= 0:
+        raise _invalid("The refund must be a positive amount.", "amountMinor", code="amount_out_of_bounds")
+    return charge_refund(charge_id=charge.pk, amount_minor=amount_minor)
 
 
 def charge_chargeback(*, charge_id: Any) -> Charge | None:
@@ -352,7 +380,7 @@ def charge_chargeback(*, charge_id: Any) -> Charge | None:
         return charge
 
 
-def _reverse(*, charge: Charge, amount: int, chargeback: bool) -> None:
+def _reverse(*, charge: Charge, amount: int, chargeback: bool, at_processor: bool = True) -> None:
     currency = charge.currency
     final = charge.refunded_minor + amount == charge.amount_minor
     if final:
@@ -394,8 +422,8 @@ def _reverse(*, charge: Charge, amount: int, chargeback: bool) -> None:
         if from_pending:
             hold.remaining_minor -= from_pending
             hold.save(update_fields=["remaining_minor"])
-    if charge.funding == Funding.CARD and not chargeback:
-        processor = current_processor()
+    if charge.funding == Funding.CARD and not chargeback and at_processor:
+        processor = processor_named(charge.processor or settings.BILLING_PROCESSOR)
         processor.refund(
             reference=charge.processor_ref or "",
             amount_minor=amount,
@@ -419,10 +447,13 @@ def _reverse(*, charge: Charge, amount: int, chargeback: bool) -> None:
 def _revoke_access(charge: Charge) -> None:
     """Take back what a fully refunded or charged-back payment bought."""
     if charge.kind == ChargeKind.UNLOCK and charge.post_id is not None:
-        from fanclub.content.models import PostUnlock
+        from fanclub.content import services as content_services
 
-        # content has no revoke service yet; the unlock row is the whole entitlement.
-        PostUnlock.objects.filter(fan_id=charge.fan_id, post_id=charge.post_id).delete()
+        content_services.post_unlock_revoke(fan_id=charge.fan_id, post_id=charge.post_id)
+    elif charge.kind in (ChargeKind.UNLOCK, "message") and charge.post_id is None:
+        from fanclub.messaging import services as messaging_services  # a paid message's unlock
+
+        messaging_services.message_unlock_revoke(charge_id=charge.pk)
     elif charge.subscription_id is not None:
         from fanclub.billing.services.subscriptions import subscription_end_for_reversal
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -11,10 +12,11 @@ from django.utils import timezone
 from fanclub.accounts.models import User
 from fanclub.accounts.permissions import can_request_payout
 from fanclub.billing import ledger
-from fanclub.billing.constants import CURRENCIES, AccountKind, EntryKind, PayoutStatus
-from fanclub.billing.models import Payout, PayoutAccount
+from fanclub.billing.constants import CURRENCIES, AccountKind, EntryKind, PayoutSchedule, PayoutStatus
+from fanclub.billing.models import LedgerAccount, Payout, PayoutAccount
 from fanclub.billing.processors import current_processor
 from fanclub.core.errors import ApiError, Conflict, NotFound, PermissionDenied
+from fanclub.notifications import hooks as notification_hooks
 
 
 def payout_request(*, creator: User, currency: str, amount_minor: int | None = None) -> Payout:
@@ -81,6 +83,7 @@ def payout_send(*, payout_id: Any) -> Payout | None:
         payout.processor_ref = result.reference
         payout.updated_at = timezone.now()
         payout.save(update_fields=["status", "processor", "processor_ref", "updated_at"])
+        notification_hooks.payout_sent(payout=payout)
         if processor.name == "sandbox":
             from fanclub.billing.processors import sandbox_event_schedule
 
@@ -101,19 +104,98 @@ def payout_settle(*, processor: str, reference: str, paid: bool) -> Payout:
         transit = ledger.account_for(
             kind=AccountKind.PAYOUTS_IN_TRANSIT, owner_id=payout.creator_id, currency=payout.currency
         )
+        amount = payout.amount_minor
         if paid:
-            other = ledger.platform_account(AccountKind.PROCESSOR_CLEARING, payout.currency)
+            clearing = ledger.platform_account(AccountKind.PROCESSOR_CLEARING, payout.currency)
+            ledger.lock_accounts([transit])
+            lines = [(transit, -amount), (clearing, amount)]
         else:
-            other = ledger.account_for(
+            # Money coming back recovers chargeback debt first (as a hold release does), so the
+            # final balances do not depend on whether a chargeback arrived before or after.
+            available = ledger.account_for(
                 kind=AccountKind.CREATOR_AVAILABLE, owner_id=payout.creator_id, currency=payout.currency
             )
-        ledger.lock_accounts([transit, other] if not paid else [transit])
+            debt = ledger.account_for(
+                kind=AccountKind.CREATOR_DEBT, owner_id=payout.creator_id, currency=payout.currency
+            )
+            locked = ledger.lock_accounts([transit, available, debt])
+            recover = min(amount, -locked[debt.pk].balance_minor)
+            lines = [(transit, -amount), (available, amount - recover), (debt, recover)]
         ledger.entry_post(
             kind=EntryKind.PAYOUT_PAID if paid else EntryKind.PAYOUT_FAILED,
-            lines=[(transit, -payout.amount_minor), (other, payout.amount_minor)],
+            lines=lines,
             memo=f"payout {payout.pk}",
         )
         payout.status = PayoutStatus.PAID if paid else PayoutStatus.FAILED
         payout.updated_at = timezone.now()
         payout.save(update_fields=["status", "updated_at"])
         return payout
+
+
+# --- Scheduled payouts ------------------------------------------------------------------------------
+def payout_schedule_set(*, creator: User, schedule: str) -> PayoutAccount:
+    """Opt into weekly or monthly automatic payouts (or back out). Each scheduled payout still
+    needs MFA and a verified identity at the time it runs; opting in needs MFA already."""
+    if schedule not in PayoutSchedule.values:
+        raise ApiError(
+            "The schedule is off, weekly or monthly.",
+            status=422,
+            code="validation_error",
+            details={"field": "schedule"},
+        )
+    if schedule != PayoutSchedule.OFF and not can_request_payout(creator):
+        raise PermissionDenied(
+            "Payouts need a creator account with two-factor authentication.", code="mfa_required"
+        )
+    with transaction.atomic():
+        account, _ = PayoutAccount.objects.select_for_update().get_or_create(creator=creator)
+        account.payout_schedule = schedule
+        account.save(update_fields=["payout_schedule"])
+        return account
+
+
+def payout_schedule_due(*, account: PayoutAccount, now: datetime) -> bool:
+    """Weekly: 7 days after the last scheduled payout; monthly: once per calendar month (UTC)."""
+    last = account.last_scheduled_payout_at
+    if account.payout_schedule == PayoutSchedule.WEEKLY:
+        return last is None or now - last >= timedelta(days=7)
+    if account.payout_schedule == PayoutSchedule.MONTHLY:
+        return last is None or (last.year, last.month) != (now.year, now.month)
+    return False
+
+
+def payouts_schedule_run(*, now: datetime | None = None, limit: int = 500) -> int:
+    """The periodic job: for every due opted-in creator, pay out the whole available balance of
+    each currency that reaches BILLING_MIN_PAYOUT_MINOR. Creators without MFA or a verified
+    identity are skipped (their schedule stays, the next run tries again); so is a balance below
+    the minimum, until it reaches it. Returns the number of payouts made."""
+    now = now or timezone.now()
+    made = 0
+    candidates = list(
+        PayoutAccount.objects.filter(is_identity_verified=True)
+        .exclude(payout_schedule=PayoutSchedule.OFF)
+        .select_related("creator")
+        .order_by("pk")[:limit]
+    )
+    for account in candidates:
+        if not payout_schedule_due(account=account, now=now) or not can_request_payout(account.creator):
+            continue
+        with transaction.atomic():
+            locked = PayoutAccount.objects.select_for_update(skip_locked=True).filter(pk=account.pk).first()
+            if locked is None or not payout_schedule_due(account=locked, now=now):
+                continue  # another worker has it
+            balances = LedgerAccount.objects.filter(
+                kind=AccountKind.CREATOR_AVAILABLE,
+                owner_id=account.creator_id,
+                balance_minor__gte=settings.BILLING_MIN_PAYOUT_MINOR,
+            ).values_list("currency", flat=True)
+            paid = 0
+            for currency in sorted(balances):
+                payout_request(creator=account.creator, currency=currency)
+                paid += 1
+            if paid:
+                # Only a run that paid counts: below the minimum, the next run tries again.
+                locked.last_scheduled_payout_at = now
+                locked.save(update_fields=["last_scheduled_payout_at"])
+            made += paid
+    return made

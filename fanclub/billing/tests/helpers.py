@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection
 
 from fanclub.billing import selectors
@@ -23,3 +25,31 @@ def assert_ledger_invariants() -> None:
             assert total >= 0, account
         if account.kind == AccountKind.CREATOR_DEBT:
             assert total <= 0, account
+
+
+def ledger_snapshot() -> tuple[Any, ...]:
+    """Everything a refused money request must leave exactly as it was."""
+    from fanclub.billing.models import (
+        Charge,
+        Hold,
+        Posting,
+        Promotion,
+        PromotionRedemption,
+        SandboxRecord,
+        Subscription,
+    )
+    from fanclub.creators.models import Membership
+
+    return (
+        list(Posting.objects.order_by("pk").values_list("pk", "account_id", "amount_minor")),
+        list(LedgerAccount.objects.order_by("pk").values_list("pk", "balance_minor")),
+        list(Charge.objects.order_by("pk").values_list("pk", "amount_minor", "refunded_minor", "status")),
+        Hold.objects.count(),
+        SandboxRecord.objects.count(),
+        list(
+            Subscription.objects.order_by("pk").values_list("pk", "status", "tier_id", "current_period_end")
+        ),
+        list(Promotion.objects.order_by("pk").values_list("pk", "redemption_count", "is_active")),
+        PromotionRedemption.objects.count(),
+        list(Membership.objects.order_by("pk").values_list("pk", "status", "tier_id")),
+    )

@@ -85,14 +85,16 @@ class LedgerMachine(RuleBasedStateMachine):
     def tip_from_wallet(self, amount: int) -> Any:
         before = selectors.balance(kind=AccountKind.FAN_WALLET, currency="USD", owner_id=self.fan.pk)
         try:
-            return services.tip_send(
-                fan=self.fan,
-                creator_handle=self.creator.handle,
-                amount_minor=amount,
-                currency="USD",
-                payment=WALLET,
-                idempotency_key=self._key(),
-            ).pk
+            # tip_send takes no savepoint inside a caller's transaction: give it one to fail in.
+            with transaction.atomic():
+                return services.tip_send(
+                    fan=self.fan,
+                    creator_handle=self.creator.handle,
+                    amount_minor=amount,
+                    currency="USD",
+                    payment=WALLET,
+                    idempotency_key=self._key(),
+                ).pk
         except ApiError as exc:
             assert exc.code == "insufficient_wallet_credit" and before < amount
             return None
