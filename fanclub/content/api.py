@@ -154,7 +154,9 @@ def list_comments(request: HttpRequest, post_id: int, params: Query[ListParams])
     )
     if not post.has_access:  # type: ignore[attr-defined]
         raise PermissionDenied("Unlock this post to read its comments.", code="post_locked")
-    page = selectors.comment_list_for_post(post=post, cursor=params.cursor, limit=params.limit)
+    page = selectors.comment_list_for_post(
+        post=post, viewer=request.user, cursor=params.cursor, limit=params.limit
+    )
     return {"items": [comment_out(c) for c in page.items], "next_cursor": page.next_cursor}
 
 

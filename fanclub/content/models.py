@@ -63,6 +63,21 @@ class Post(models.Model):
             models.Index(fields=["publish_at"], name="content_post_due_idx", condition=Q(state="scheduled")),
             models.Index(fields=["creator", "-created_at", "-id"], name="content_post_studio_idx"),
             models.Index(fields=["category", "-published_at"], name="content_post_category_idx"),
+            # Home feed (fanclub.feeds, docs/architecture.md "Home feed"): newest live posts across
+            # the site, carrying the creator and expiry so the feed's id scan is index-only.
+            models.Index(
+                fields=["-published_at", "-id"],
+                name="content_post_feed_idx",
+                include=["creator", "expires_at"],
+                condition=Q(state="published", deleted_at__isnull=True),
+            ),
+            # Home feed for small audiences: a few creators' newest posts, one range per creator.
+            models.Index(
+                fields=["creator", "-published_at", "-id"],
+                name="content_post_creator_new_idx",
+                include=["expires_at"],
+                condition=Q(state="published", deleted_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

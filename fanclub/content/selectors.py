@@ -13,6 +13,7 @@ from fanclub.content.models import Bookmark, Comment, Post, PostLike, PostMedia
 from fanclub.core.errors import NotFound
 from fanclub.core.pagination import Page, paginate
 from fanclub.creators.models import Tier
+from fanclub.social.selectors import block_between_q
 
 PROFILE_ORDER = ("-is_pinned", "-published_at", "-id")
 
@@ -83,18 +84,32 @@ def bookmark_list_for_user(
     )
 
 
-def comment_list_for_post(*, post: Post, cursor: str | None = None, limit: int = 20) -> Page[Comment]:
-    """Top-level comments, oldest first, each with its replies (two queries per page)."""
-    queryset = (
-        Comment.objects.filter(post_id=post.pk, parent__isnull=True)
-        .select_related("author")
-        .prefetch_related(
-            Prefetch(
-                "replies", queryset=Comment.objects.select_related("author").order_by("created_at", "id")
-            )
-        )
-    )
+def comment_list_for_post(
+    *, post: Post, viewer: Any = None, cursor: str | None = None, limit: int = 20
+) -> Page[Comment]:
+    """Top-level comments, oldest first, each with its replies (two queries per page).
+
+    A block hides both ways: comments (and replies) by users on the other side of a block with
+    ``viewer`` are left out, in the same two queries.
+    """
+    replies = Comment.objects.select_related("author").order_by("created_at", "id")
+    queryset = Comment.objects.filter(post_id=post.pk, parent__isnull=True).select_related("author")
+    if getattr(viewer, "is_authenticated", False):
+        hidden = block_between_q(user_id=viewer.pk, other_field="author_id")
+        queryset = queryset.exclude(hidden)
+        replies = replies.exclude(hidden)
+    queryset = queryset.prefetch_related(Prefetch("replies", queryset=replies))
     return paginate(queryset, ordering=("created_at", "id"), cursor=cursor, limit=limit)
+
+
+def post_list_by_ids_for_viewer(*, viewer: Any, post_ids: list[int], country: str = "") -> list[Post]:
+    """The posts among ``post_ids`` that ``viewer`` may see, through the access policy (each with
+    ``has_access``) and ready for cards, in the order of ``post_ids`` (feeds pick ids, this renders)."""
+    if not post_ids:
+        return []
+    queryset = policy.post_qs_visible_to(user=viewer, country=country).filter(pk__in=post_ids)
+    by_id = {post.pk: post for post in _for_display(queryset, viewer=viewer)}
+    return [by_id[post_id] for post_id in post_ids if post_id in by_id]
 
 
 def creator_tiers(*, creator_ids: set[int]) -> dict[int, list[Tier]]:

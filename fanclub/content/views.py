@@ -78,6 +78,8 @@ def creator_profile(request: HttpRequest, handle: str) -> HttpResponse:
         "cards": cards,
         "next_cursor": page.next_cursor,
         "is_owner": request.user.is_authenticated and request.user.pk == profile.pk,
+        "is_muted": request.user.is_authenticated
+        and social_selectors.is_muted(muter_id=request.user.pk, muted_id=profile.pk),
     }
     template = (
         "content/profile.html#posts"
@@ -145,7 +147,9 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
     offered = creator_selectors.tier_list_offered(creator_id=post.creator_id)
     card = presenters.post_card(request, post, offered=offered)
     comments = (
-        selectors.comment_list_for_post(post=post, cursor=request.GET.get("cursor"), limit=50)
+        selectors.comment_list_for_post(
+            post=post, viewer=request.user, cursor=request.GET.get("cursor"), limit=50
+        )
         if card["has_access"]
         else None
     )
@@ -172,7 +176,7 @@ def comment_create(request: HttpRequest, post_id: int) -> HttpResponse:
         messages.error(request, exc.message)
     if _is_htmx(request):
         post = _post_or_404(request, post_id)
-        comments = selectors.comment_list_for_post(post=post, limit=50)
+        comments = selectors.comment_list_for_post(post=post, viewer=request.user, limit=50)
         card = presenters.post_card(request, post)
         return render(
             request, "content/post_detail.html#comments", {"card": card, "post": post, "comments": comments}

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
@@ -69,3 +70,46 @@ class Mute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.muter_id} mutes {self.muted_id}"
+
+
+class FanList(models.Model):
+    """A creator's custom, named list of fans (e.g. "Big tippers"), private to the creator; later
+    the target of mass messages (``selectors.fan_list_member_ids``). Names are unique per creator,
+    ignoring case."""
+
+    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="fan_lists")
+    name = models.CharField(max_length=80)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "creator", name="social_fanlist_name_unique"),
+        ]
+        indexes = [models.Index(fields=["creator", "-created_at", "-id"], name="social_fanlist_creator_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.creator_id})"
+
+
+class FanListMember(models.Model):
+    """A fan on a creator's list, with the creator's private note about them. Only a fan who
+    follows or subscribes to the creator can be added (checked by the service)."""
+
+    fan_list = models.ForeignKey(FanList, on_delete=models.CASCADE, related_name="members")
+    fan = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="fan_list_entries"
+    )
+    note = models.CharField(max_length=500, blank=True, default="")
+    added_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["fan_list", "fan"], name="social_fanlistmember_unique")
+        ]
+        indexes = [
+            models.Index(fields=["fan_list", "-added_at", "-id"], name="social_fanlistmember_list_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fan_id} on list {self.fan_list_id}"

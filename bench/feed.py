@@ -1,0 +1,368 @@
+"""Home feed: the real API vs the single best hand-written SQL query for the same page, same run.
+
+Data, generated with ``generate_series`` in the bench's private database (sizes from the
+environment, defaults as the issue asks): BENCH_FEED_POSTS (1,000,000 posts), BENCH_FEED_CREATORS
+(10,000 creators), BENCH_FEED_FANS (100,000 fans, each following BENCH_FEED_FAN_FOLLOWS = 5 random
+creators) and one measured fan following BENCH_FEED_FOLLOWING (1,000) creators evenly spread, with
+20 active memberships (10 of them at creators the fan does not follow), 10 mutes and 5 blocks (in
+both directions) among the followed. Posts are spread uniformly over the creators and the last 365
+days, a quarter each public / followers / subscribers / pay-per-view.
+
+Ours: ``GET /api/v1/feed`` under gunicorn with a session-bound JWT (wrk, concurrency 16): first page
+with the feed cache on (the default), first page with it off (``FEEDS_CACHE_SECONDS=0``), and a deep
+page (the cursor after BENCH_FEED_DEEP_PAGES = 10 pages of 20). Every answer goes through the access
+policy and renders 20 cards as JSON.
+
+Baseline: 16 threads, each with its own psycopg connection, running one hand-written statement that
+returns the same 20 posts with the same access decision (audience of follows and active memberships
+minus mutes and blocks, live posts only, keyset cursor, ``has_access`` as the policy computes it), no
+HTTP, no Django. Checked to return the same ids as ours before measuring.
+
+Goal: ours p99 within 2x of the baseline's p99 and under 50 ms.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench import load, report
+from bench.context import BASE_DIR, Context
+
+CONCURRENCY = 16
+GOAL_RATIO = 2.0
+GOAL_P99_MS = 50.0
+SERVER_ENV = {"RATE_LIMIT_ENABLED": "false"}
+
+
+def _sizes() -> dict[str, int]:
+    def number(name: str, default: int) -> int:
+        return int(os.environ.get(name, default))
+
+    return {
+        "posts": number("BENCH_FEED_POSTS", 1_000_000),
+        "creators": number("BENCH_FEED_CREATORS", 10_000),
+        "fans": number("BENCH_FEED_FANS", 100_000),
+        "fan_follows": number("BENCH_FEED_FAN_FOLLOWS", 5),
+        "following": number("BENCH_FEED_FOLLOWING", 1_000),
+        "deep_pages": number("BENCH_FEED_DEEP_PAGES", 10),
+    }
+
+
+# One statement for the page: the audience, the live posts in keyset order, and the access decision
+# (the policy's CASE, same order of tests) with the creator's handle and display name for the card.
+PAGE_SQL = """
+WITH audience AS (
+  SELECT u.id FROM accounts_user u
+  LEFT JOIN creators_creatorprofile cp ON cp.user_id = u.id
+  WHERE u.is_active
+    AND (u.id IN (SELECT creator_id FROM social_follow WHERE follower_id = %(fan)s)
+         OR u.id IN (SELECT creator_id FROM creators_membership WHERE fan_id = %(fan)s AND status = 'active'
+                     AND (current_period_end IS NULL OR current_period_end > now())))
+    AND u.id NOT IN (SELECT muted_id FROM social_mute WHERE muter_id = %(fan)s)
+    AND u.id NOT IN (SELECT blocked_id FROM social_block WHERE blocker_id = %(fan)s)
+    AND u.id NOT IN (SELECT blocker_id FROM social_block WHERE blocked_id = %(fan)s)
+)
+SELECT p.id, p.creator_id, u.handle, cp.display_name, p.text, p.access, p.price_minor, p.currency,
+       p.published_at, p.expires_at, p.likes_count, p.comments_count,
+       CASE
+         WHEN p.access = 'public' THEN true
+         WHEN p.access IN ('followers', 'subscribers') AND EXISTS (
+           SELECT 1 FROM creators_membership m WHERE m.fan_id = %(fan)s AND m.creator_id = p.creator_id
+           AND m.status = 'active' AND (m.current_period_end IS NULL OR m.current_period_end > now()))
+           THEN true
+         WHEN p.access = 'followers' AND EXISTS (
+           SELECT 1 FROM social_follow f WHERE f.follower_id = %(fan)s AND f.creator_id = p.creator_id)
+           THEN true
+         WHEN p.access IN ('tiers', 'ppv') AND EXISTS (
+           SELECT 1 FROM creators_membership m JOIN content_post_tiers pt ON pt.tier_id = m.tier_id
+           WHERE m.fan_id = %(fan)s AND pt.post_id = p.id AND m.status = 'active'
+           AND (m.current_period_end IS NULL OR m.current_period_end > now())) THEN true
+         WHEN p.access = 'ppv' AND EXISTS (
+           SELECT 1 FROM content_postunlock pu WHERE pu.fan_id = %(fan)s AND pu.post_id = p.id) THEN true
+         ELSE false
+       END AS has_access
+FROM content_post p
+JOIN accounts_user u ON u.id = p.creator_id
+LEFT JOIN creators_creatorprofile cp ON cp.user_id = p.creator_id
+WHERE p.creator_id IN (SELECT id FROM audience)
+  AND p.state = 'published' AND p.deleted_at IS NULL AND p.published_at <= now()
+  AND (p.expires_at IS NULL OR p.expires_at > now())
+  AND (p.published_at, p.id) < (%(before_at)s::timestamptz, %(before_id)s)
+ORDER BY p.published_at DESC, p.id DESC
+LIMIT 20
+"""
+
+_PREPARE = r"""
+import json, time
+from django.db import connection
+from fanclub.accounts import services
+from fanclub.accounts.client import ClientInfo
+from fanclub.accounts.models import User
+from fanclub.core.pagination import _decode
+from fanclub.feeds import selectors
+
+S = json.loads('SIZES')
+started = time.monotonic()
+fan = User.objects.filter(handle="benchfeed.fan").first()
+if fan is None:
+    fan = services.user_create(email="benchfeed.fan@example.com", handle="benchfeed.fan",
+                               password="bench-password-long-enough")
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL synchronous_commit = off")
+        cur.execute('''INSERT INTO accounts_user (password, is_superuser, email, handle, display_name, role,
+            avatar, is_active, is_staff, date_joined)
+            SELECT '!', false, 'bfc' || g || '@bench.invalid', 'bfc' || g, 'Bench Creator ' || g, 'creator',
+                   '', true, false, now() FROM generate_series(1, %s) g''', [S["creators"]])
+        cur.execute("SELECT min(id), max(id) FROM accounts_user WHERE handle LIKE 'bfc%%'")
+        c0, c1 = cur.fetchone()
+        assert c1 - c0 + 1 == S["creators"], "creator ids are not contiguous"
+        cur.execute('''INSERT INTO creators_creatorprofile (user_id, display_name, bio, links, archetype,
+            boundaries, blocked_countries, masked_mode, created_at, updated_at)
+            SELECT id, display_name, '', '[]', 'artist', '{}', '{}', false, now(), now()
+            FROM accounts_user WHERE id BETWEEN %s AND %s''', [c0, c1])
+        cur.execute('''INSERT INTO accounts_user (password, is_superuser, email, handle, display_name, role,
+            avatar, is_active, is_staff, date_joined)
+            SELECT '!', false, 'bff' || g || '@bench.invalid', 'bff' || g, '', 'fan', '', true, false, now()
+            FROM generate_series(1, %s) g''', [S["fans"]])
+        cur.execute("SELECT min(id), max(id) FROM accounts_user WHERE handle LIKE 'bff%%'")
+        f0, f1 = cur.fetchone()
+        cur.execute('''INSERT INTO content_post (creator_id, text, access, price_minor, currency, state,
+            published_at, is_pinned, category, tags, face_warning, likes_count, comments_count, created_at,
+            updated_at)
+            SELECT %s + (hashint4(g) & 2147483647) %% %s, 'Bench post number ' || g,
+                   (ARRAY['public', 'followers', 'subscribers', 'ppv'])[1 + g %% 4],
+                   CASE WHEN g %% 4 = 3 THEN 500 END, CASE WHEN g %% 4 = 3 THEN 'USD' ELSE '' END,
+                   'published', now() - random() * interval '365 days', false, '', '{}', false, 0, 0,
+                   now(), now()
+            FROM generate_series(1, %s) g''', [c0, S["creators"], S["posts"]])
+        # Everyone else's follows (so social_follow has a realistic size), then the measured fan's.
+        cur.execute('''INSERT INTO social_follow (follower_id, creator_id, created_at)
+            SELECT f, %s + (hashint4(f * 31 + k) & 2147483647) %% %s, now()
+            FROM generate_series(%s, %s) f, generate_series(1, %s) k
+            ON CONFLICT DO NOTHING''', [c0, S["creators"], f0, f1, S["fan_follows"]])
+        step = max(1, S["creators"] // S["following"])
+        cur.execute('''INSERT INTO social_follow (follower_id, creator_id, created_at)
+            SELECT %s, %s + k * %s, now() FROM generate_series(0, %s - 1) k''',
+            [fan.pk, c0, step, min(S["following"], S["creators"])])
+        followed = [c0 + k * step for k in range(min(S["following"], S["creators"]))]
+        subscribed = followed[:10] + [c0 + k * step + 1 for k in range(10)]
+        for creator_id in subscribed:
+            cur.execute('''INSERT INTO creators_tier (creator_id, name, price_minor, currency, benefits,
+                position, welcome_message, is_archived, created_at)
+                VALUES (%s, 'Gold', 500, 'USD', '', 0, '', false, now()) RETURNING id''', [creator_id])
+            tier_id = cur.fetchone()[0]
+            cur.execute('''INSERT INTO creators_membership (fan_id, creator_id, tier_id, status, source,
+                created_at) VALUES (%s, %s, %s, 'active', 'comp', now())''', [fan.pk, creator_id, tier_id])
+        for creator_id in followed[20:30]:
+            cur.execute("INSERT INTO social_mute (muter_id, muted_id, created_at) VALUES (%s, %s, now())",
+                        [fan.pk, creator_id])
+        for n, creator_id in enumerate(followed[30:35]):
+            pair = (fan.pk, creator_id) if n % 2 else (creator_id, fan.pk)
+            cur.execute(
+                "INSERT INTO social_block (blocker_id, blocked_id, created_at) VALUES (%s, %s, now())",
+                list(pair),
+            )
+        cur.execute("ANALYZE")
+generated = time.monotonic() - started
+with connection.cursor() as cur:
+    cur.execute("SELECT count(*) FROM content_post")
+    posts = cur.fetchone()[0]
+creator_ids = selectors.feed_creator_ids(user=fan)
+pages, cursor = [], None
+for _ in range(S["deep_pages"] + 1):
+    ids, next_cursor = selectors.feed_page_ids(creator_ids=creator_ids, cursor=cursor, limit=20)
+    pages.append((cursor, ids))
+    cursor = next_cursor
+deep_cursor, deep_ids = pages[-1]
+before_at, before_id = _decode(deep_cursor, 2)
+pair = services.token_pair_issue(user=fan, client=ClientInfo(ip="127.0.0.1", user_agent="bench"))
+json.dump({"access": pair.access_token, "fan": fan.pk, "audience": len(creator_ids), "posts": posts,
+           "generated_seconds": round(generated, 1), "first_ids": pages[0][1], "deep_cursor": deep_cursor,
+           "deep_ids": deep_ids, "deep_before_at": before_at.isoformat(), "deep_before_id": before_id},
+          open("OUT", "w"))
+"""
+
+# Raw psycopg: the page statement, CONCURRENCY connections, for SECONDS; first checks the ids.
+_RAW = r"""
+import json, threading, time
+import psycopg
+from django.db import connection
+params = connection.get_connection_params()
+conf = json.load(open("PREPARED"))
+SQL = json.loads(open("SQLFILE").read())
+FAR = "9999-12-31T00:00:00+00:00"
+pages = {
+    "first": {"fan": conf["fan"], "before_at": FAR, "before_id": 0, "expect": conf["first_ids"]},
+    "deep": {"fan": conf["fan"], "before_at": conf["deep_before_at"], "before_id": conf["deep_before_id"],
+             "expect": conf["deep_ids"]},
+}
+# (published_at, id) < (far future, 0) keeps every live post: same statement for both pages.
+results = {}
+with psycopg.connect(**params) as conn:
+    for name, page in pages.items():
+        rows = conn.execute(SQL, page).fetchall()
+        got = [row[0] for row in rows]
+        if got != page["expect"]:
+            raise SystemExit(f"raw {name} page differs from ours: {got[:5]} vs {page['expect'][:5]}")
+for name, page in pages.items():
+    latencies, lock = [], threading.Lock()
+    def work():
+        local = []
+        with psycopg.connect(**params) as conn:
+            conn.execute(SQL, page).fetchall()  # prepare + warm
+            deadline = time.perf_counter() + DURATION
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                conn.execute(SQL, page).fetchall()
+                local.append(time.perf_counter() - started)
+        with lock:
+            latencies.extend(local)
+    threads = [threading.Thread(target=work) for _ in range(CONCURRENCY)]
+    begin = time.perf_counter()
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    elapsed = time.perf_counter() - begin
+    latencies.sort()
+    pick = lambda p: latencies[min(len(latencies) - 1, int(len(latencies) * p / 100))] * 1000
+    results[name] = {"queries": len(latencies), "seconds": elapsed, "p50_ms": pick(50), "p99_ms": pick(99)}
+print("RESULT " + json.dumps(results))
+"""
+
+_GET_LUA = """
+function request()
+  return wrk.format("GET", "PATH", {["Authorization"] = "Bearer ACCESS"})
+end
+"""
+
+
+def _shell(code: str, context: Context) -> str:
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=BASE_DIR,
+        env=context.ours_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"bench feed: shell failed:\n{completed.stdout}{completed.stderr}")
+    return completed.stdout
+
+
+def _wrk(base_url: str, path: str, access: str, context: Context, duration: int) -> load.Measurement:
+    with tempfile.TemporaryDirectory(prefix="fanclub-wrk-feed-") as directory:
+        script = Path(directory) / "feed.lua"
+        script.write_text(_GET_LUA.replace("PATH", path).replace("ACCESS", access) + load._DONE_SCRIPT)
+        command = [
+            load.WRK,
+            f"-t{min(context.config.threads, CONCURRENCY)}",
+            f"-c{CONCURRENCY}",
+            f"-d{duration}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            base_url + path,
+        ]
+        completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"wrk failed: {completed.stderr or completed.stdout}")
+    measurement = load.parse(completed.stdout)
+    if measurement.errors["status"]:
+        raise RuntimeError(f"{path}: {measurement.errors['status']} non-2xx answers")
+    return measurement
+
+
+def _measure(context: Context, extra_env: dict[str, str], path: str, access: str) -> load.Measurement:
+    with context.variant("feed", "wsgi", {**SERVER_ENV, **extra_env}) as server:
+        _wrk(server.base_url, path, access, context, context.config.warmup_seconds)
+        return _wrk(server.base_url, path, access, context, context.config.duration_seconds)
+
+
+def feed(context: Context) -> dict[str, Any]:
+    sizes = _sizes()
+    prepared = context.work_dir / "feed_prepared.json"
+    _shell(_PREPARE.replace("SIZES", json.dumps(sizes)).replace("OUT", str(prepared)), context)
+    data = json.loads(prepared.read_text())
+    print(
+        f"Generated {data['posts']:,} posts, {sizes['creators']:,} creators, {sizes['fans']:,} fans in "
+        f"{data['generated_seconds']}s; the measured fan's audience: {data['audience']:,} creators."
+    )
+    access = data["access"]
+    deep_path = "/api/v1/feed?cursor=" + data["deep_cursor"]
+    ours = {
+        "first_cached": _measure(context, {}, "/api/v1/feed", access),
+        "first_uncached": _measure(context, {"FEEDS_CACHE_SECONDS": "0"}, "/api/v1/feed", access),
+        "deep": _measure(context, {}, deep_path, access),
+    }
+    sql_file = context.work_dir / "feed_page.sql.json"
+    sql_file.write_text(json.dumps(PAGE_SQL))
+    raw_code = (
+        _RAW.replace("PREPARED", str(prepared))
+        .replace("SQLFILE", str(sql_file))
+        .replace("DURATION", str(context.config.duration_seconds))
+        .replace("CONCURRENCY", str(CONCURRENCY))
+    )
+    line = next(line for line in _shell(raw_code, context).splitlines() if line.startswith("RESULT "))
+    raw = json.loads(line.removeprefix("RESULT "))
+
+    rows, results, passed = [], {}, True
+    for name, label, baseline in (
+        ("first_cached", "first page, feed cache on", "first"),
+        ("first_uncached", "first page, feed cache off", "first"),
+        ("deep", f"page {sizes['deep_pages'] + 1} (cursor)", "deep"),
+    ):
+        measured, base = ours[name], raw[baseline]
+        p50, p99 = measured.percentile_ms(50), measured.percentile_ms(99)
+        ratio = p99 / base["p99_ms"] if base["p99_ms"] else float("inf")
+        ok = ratio <= GOAL_RATIO and p99 < GOAL_P99_MS
+        passed = passed and ok
+        rows.append(
+            [
+                f"GET /api/v1/feed, {label}",
+                report.rate(measured.requests_per_second),
+                report.milliseconds(p50),
+                report.milliseconds(p99),
+                report.ratio(ratio),
+                "PASS" if ok else "FAIL",
+            ]
+        )
+        results[name] = {**measured.summary(), "p99_ratio": round(ratio, 3), "passed": ok}
+    for baseline, label in (("first", "first page"), ("deep", f"page {sizes['deep_pages'] + 1}")):
+        base = raw[baseline]
+        rows.append(
+            [
+                f"raw psycopg, one statement, {label}",
+                report.rate(base["queries"] / base["seconds"]),
+                report.milliseconds(base["p50_ms"]),
+                report.milliseconds(base["p99_ms"]),
+                report.ratio(1.0),
+                "",
+            ]
+        )
+    print()
+    print(
+        report.table(
+            [f"home feed, concurrency {CONCURRENCY}", "req/s", "p50 ms", "p99 ms", "p99 vs raw", "goal"], rows
+        )
+    )
+    print(
+        f"\n  {'PASS' if passed else 'FAIL'}  goal: p99 within {GOAL_RATIO}x of the hand-written query "
+        f"and under {GOAL_P99_MS:.0f} ms."
+    )
+    return {
+        "sizes": sizes,
+        "posts": data["posts"],
+        "audience": data["audience"],
+        "generated_seconds": data["generated_seconds"],
+        "passed": passed,
+        "ours": results,
+        "raw": raw,
+    }
