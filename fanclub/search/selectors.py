@@ -1,0 +1,450 @@
+"""Search, suggestions, and tag and category listings: reads, always scoped by the access policy.
+
+* Posts come from ``content.policy.post_qs_visible_to`` restricted to live posts (published, date
+  passed, not expired, not deleted, active creator): drafts and scheduled posts are never found,
+  not even by their author. A post's *labels* (tags and category: public, shown on a locked card)
+  are searched for every visible post; its *text* only where the viewer has access, so a locked
+  post can never be found, ranked or excerpted by words only its buyers may read.
+* Creators: active accounts with the creator role, without a block either way with the viewer and
+  not geo-blocking the viewer's country (the viewer's own profile excepted).
+* Ranking: ``ts_rank`` over weighted documents (handle and display name A, tags/categories B,
+  bio and post text C); when full-text search finds fewer than ``FALLBACK_BELOW`` results, the
+  trigram fallback adds names, handles and tags whose word similarity passes pg_trgm's threshold
+  (typos: "lenna" finds "lena"), scored ``ts_rank + TRIGRAM_WEIGHT * similarity``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    FloatField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from fanclub.accounts.constants import Role
+from fanclub.accounts.models import User
+from fanclub.content import policy
+from fanclub.content.constants import Category
+from fanclub.content.models import Bookmark, Post, PostLike, PostMedia
+from fanclub.core.errors import ApiError, NotFound
+from fanclub.core.pagination import InvalidCursor, Page, paginate
+from fanclub.creators.models import CreatorProfile, Tier
+from fanclub.search import documents as docs
+from fanclub.search.constants import (
+    EXACT_HANDLE_BONUS,
+    FALLBACK_BELOW,
+    MAX_QUERY_LENGTH,
+    MAX_QUERY_TOKENS,
+    MAX_RESULTS,
+    MIN_TRIGRAM_LENGTH,
+    RANK_WINDOW,
+    SUGGEST_CREATORS,
+    SUGGEST_LIMIT,
+    SUGGEST_TAG_SCAN,
+    TAG_SUGGEST_SIMILARITY,
+    TRIGRAM_WEIGHT,
+)
+from fanclub.search.errors import QueryEmpty, QueryTooLong
+from fanclub.social.selectors import block_between_q
+
+_TOKEN = re.compile(r"[^\W_]+")
+_TAG = re.compile(r"^[a-z0-9_-]{1,40}$")
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A viewer's query: ``text`` normalised (NFKC, lower case, single spaces, accents kept: the
+    database strips them on both sides), ``tsquery`` every word as a prefix ("lena:* & ros:*")."""
+
+    text: str
+    tsquery: str
+
+    @property
+    def trigram_ok(self) -> bool:
+        return len(self.text) >= MIN_TRIGRAM_LENGTH
+
+
+def search_query_parse(*, raw: str | None) -> ParsedQuery:
+    """Validate and normalise ``q`` (422 ``query_empty`` / ``query_too_long``)."""
+    text = " ".join(unicodedata.normalize("NFKC", raw or "").lower().split())
+    if not text:
+        raise QueryEmpty("Type something to search for.", details=[{"loc": ["query", "q"], "msg": "empty"}])
+    if len(text) > MAX_QUERY_LENGTH:
+        raise QueryTooLong(
+            f"A search is at most {MAX_QUERY_LENGTH} characters.",
+            details=[{"loc": ["query", "q"], "msg": f"at most {MAX_QUERY_LENGTH} characters"}],
+        )
+    # Words only (letters and digits): nothing else reaches to_tsquery's syntax.
+    tokens = list(dict.fromkeys(_TOKEN.findall(text)))[:MAX_QUERY_TOKENS]
+    return ParsedQuery(text=text.lstrip("@#") or text, tsquery=" & ".join(f"{token}:*" for token in tokens))
+
+
+# --- Bounded pagination for ranked results ----------------------------------------------------------
+# A rank is not a stable key for keyset pagination (it is a float computed per query), so ranked
+# results page by offset inside an opaque cursor, up to MAX_RESULTS. The cursor also remembers
+# whether the first page fell back to trigrams, so later pages rank the same way.
+@dataclass(frozen=True)
+class _Position:
+    offset: int
+    fuzzy: bool
+
+
+def _cursor_encode(position: _Position) -> str:
+    raw = json.dumps({"o": position.offset, "f": int(position.fuzzy)}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor_decode(cursor: str | None) -> _Position | None:
+    if not cursor:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        offset, fuzzy = data["o"], data["f"]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InvalidCursor("The cursor is malformed or does not belong to this list.") from exc
+    if type(offset) is not int or not 0 < offset < MAX_RESULTS or fuzzy not in (0, 1):
+        raise InvalidCursor("The cursor is malformed or does not belong to this list.")
+    return _Position(offset=offset, fuzzy=bool(fuzzy))
+
+
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= 50:
+        raise ApiError("limit must be between 1 and 50.", code="validation_error", status=422)
+
+
+def _ranked_page(
+    build: Any, *, query: ParsedQuery, cursor: str | None, limit: int
+) -> tuple[list[Any], str | None]:
+    """Run ``build(fuzzy)`` (an ordered queryset) for one page, falling back to trigrams when the
+    first full-text page is short."""
+    _check_limit(limit)
+    position = _cursor_decode(cursor) or _Position(offset=0, fuzzy=not query.tsquery)
+    end = min(position.offset + limit, MAX_RESULTS)
+    rows = list(build(position.fuzzy)[position.offset : end + 1]) if query.tsquery or position.fuzzy else []
+    if position.offset == 0 and not position.fuzzy and len(rows) < FALLBACK_BELOW and query.trigram_ok:
+        position = _Position(offset=0, fuzzy=True)
+        rows = list(build(True)[0 : end + 1])
+    has_more = len(rows) > end - position.offset and end < MAX_RESULTS
+    rows = rows[: end - position.offset]
+    next_cursor = _cursor_encode(_Position(offset=end, fuzzy=position.fuzzy)) if has_more else None
+    return rows, next_cursor
+
+
+# --- Creators ---------------------------------------------------------------------------------------
+def _signed_in_id(viewer: Any) -> int | None:
+    if viewer is not None and getattr(viewer, "is_authenticated", False) and viewer.is_active:
+        return int(viewer.pk)
+    return None
+
+
+def creator_qs_visible_to(*, viewer: Any, country: str = "") -> QuerySet[CreatorProfile]:
+    """Creators ``viewer`` may find: active creator accounts, no block either way, not geo-blocking
+    the viewer's ``country`` (the viewer's own profile always)."""
+    viewer_id = _signed_in_id(viewer)
+    queryset = CreatorProfile.objects.filter(user__is_active=True, user__role=Role.CREATOR)
+    if viewer_id:
+        queryset = queryset.exclude(~Q(pk=viewer_id) & block_between_q(user_id=viewer_id, other_field="pk"))
+    if country:
+        queryset = queryset.exclude(Q(blocked_countries__contains=[country.upper()]) & ~Q(pk=viewer_id or 0))
+    return queryset
+
+
+def _name_similarity(needle: Any) -> Any:
+    """How close the handle or display name is: the best word match, plus half the similarity of
+    the whole handle as a tie-breaker ("lenna": @lena before @lena_art)."""
+    return Greatest(
+        docs.WordSimilarity(needle, docs.handle_trigram("user__handle")),
+        docs.WordSimilarity(needle, docs.creator_name_trigram()),
+    ) + docs.Similarity(needle, docs.handle_trigram("user__handle")) * Value(0.5)
+
+
+def _creator_search_qs(*, viewer: Any, country: str, query: ParsedQuery, fuzzy: bool) -> QuerySet[Any]:
+    # Each arm is its own indexed subquery (the documents live on two tables); the outer filter is a
+    # hash lookup per creator profile, never a to_tsvector per row.
+    arms = Q(pk__in=[])
+    score: Any = Value(0.0, output_field=FloatField())
+    if query.tsquery:
+        tsquery = docs.TsQuery(docs.text(query.tsquery))
+        arms |= Q(
+            pk__in=CreatorProfile.objects.filter(docs.Matches(docs.creator_document(), tsquery)).values("pk")
+        )
+        arms |= Q(pk__in=User.objects.filter(docs.Matches(docs.handle_document(), tsquery)).values("pk"))
+        document = docs.VectorConcat(
+            docs.SetWeight(docs.handle_document("user__handle"), "A"), docs.creator_document()
+        )
+        score = docs.Rank(document, tsquery)
+    if fuzzy and query.trigram_ok:
+        needle = docs.Unaccent(docs.text(query.text))
+        arms |= Q(
+            pk__in=CreatorProfile.objects.filter(
+                docs.WordSimilar(needle, docs.creator_name_trigram())
+            ).values("pk")
+        )
+        arms |= Q(pk__in=User.objects.filter(docs.WordSimilar(needle, docs.handle_trigram())).values("pk"))
+        score = score + _name_similarity(needle) * Value(TRIGRAM_WEIGHT)
+    exact = Case(
+        When(user__handle__iexact=query.text, then=Value(EXACT_HANDLE_BONUS)),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    return (
+        creator_qs_visible_to(viewer=viewer, country=country)
+        .filter(arms)
+        .select_related("user", "avatar_media")
+        .annotate(score=score + exact)
+        .order_by("-score", "display_name", "pk")
+    )
+
+
+def creator_search(
+    *, viewer: Any, country: str = "", query: ParsedQuery, cursor: str | None = None, limit: int = 20
+) -> Page[CreatorProfile]:
+    """Ranked creators for ``query`` (one query; two when the trigram fallback runs)."""
+    rows, next_cursor = _ranked_page(
+        lambda fuzzy: _creator_search_qs(viewer=viewer, country=country, query=query, fuzzy=fuzzy),
+        query=query,
+        cursor=cursor,
+        limit=limit,
+    )
+    return Page(items=rows, next_cursor=next_cursor)
+
+
+# --- Posts ------------------------------------------------------------------------------------------
+def post_qs_searchable_by(*, viewer: Any, country: str = "", now: datetime | None = None) -> QuerySet[Post]:
+    """The access policy's visible posts, live ones only (drafts and scheduled posts never appear)."""
+    now = now or timezone.now()
+    return policy.post_qs_visible_to(user=viewer, country=country, now=now).filter(policy.live_q(now))
+
+
+def _for_display(queryset: QuerySet[Post], *, viewer: Any) -> QuerySet[Post]:
+    """What ``content.presenters.post_card`` needs in a constant number of queries (the same
+    prefetch lists as the content app's own lists: ``attachment_list``, ``tier_list``)."""
+    queryset = queryset.select_related("creator", "creator__creator_profile").prefetch_related(
+        Prefetch(
+            "attachments",
+            queryset=PostMedia.objects.select_related("media").order_by("position"),
+            to_attr="attachment_list",
+        ),
+        Prefetch("tiers", queryset=Tier.objects.order_by("position", "id"), to_attr="tier_list"),
+    )
+    if _signed_in_id(viewer):
+        return queryset.annotate(
+            viewer_liked=Exists(PostLike.objects.filter(user_id=viewer.pk, post_id=OuterRef("pk"))),
+            viewer_bookmarked=Exists(Bookmark.objects.filter(user_id=viewer.pk, post_id=OuterRef("pk"))),
+        )
+    return queryset.annotate(
+        viewer_liked=Value(False, BooleanField()), viewer_bookmarked=Value(False, BooleanField())
+    )
+
+
+def _post_search_qs(*, viewer: Any, country: str, query: ParsedQuery, fuzzy: bool) -> QuerySet[Post]:
+    queryset = post_qs_searchable_by(viewer=viewer, country=country)
+    match = Q(pk__in=[])
+    score: Any = Value(0.0, output_field=FloatField())
+    snippet: Any = Value(None, output_field=docs.TextField())
+    if query.tsquery:
+        tsquery = docs.TsQuery(docs.text(query.tsquery))
+        # The text counts only where the viewer has access: a locked post is found by its labels.
+        match |= Q(docs.Matches(docs.post_labels_document(), tsquery))
+        match |= Q(has_access=True) & Q(docs.Matches(docs.post_text_document(), tsquery))
+        document = docs.VectorConcat(
+            docs.SetWeight(docs.post_labels_document(), "B"),
+            Case(
+                When(has_access=True, then=docs.SetWeight(docs.post_text_document(), "C")),
+                default=Value("", output_field=docs.SearchVectorField()),
+            ),
+        )
+        score = docs.Rank(document, tsquery)
+        snippet = Case(
+            When(
+                has_access=True,
+                then=docs.Headline(F("text"), tsquery, docs.text(docs.HEADLINE_OPTIONS)),
+            ),
+            default=Value(None, output_field=docs.TextField()),
+        )
+    if fuzzy and query.trigram_ok:
+        needle = docs.Unaccent(docs.text(query.text))
+        match |= Q(docs.WordSimilar(needle, docs.post_labels_trigram()))
+        score = score + docs.WordSimilarity(needle, docs.post_labels_trigram()) * Value(TRIGRAM_WEIGHT)
+    # Ranking needs each candidate's documents (to_tsvector of its text): bounded to the newest
+    # RANK_WINDOW matches, so a word found in half the posts costs the same as a rare one.
+    window = queryset.filter(match).order_by("-published_at", "-id").values("pk")[:RANK_WINDOW]
+    return (
+        _for_display(queryset.filter(pk__in=window), viewer=viewer)
+        .annotate(score=score, snippet=snippet)
+        .order_by("-score", "-published_at", "-id")
+    )
+
+
+def post_search(
+    *, viewer: Any, country: str = "", query: ParsedQuery, cursor: str | None = None, limit: int = 20
+) -> Page[Post]:
+    """Ranked live posts for ``query`` as ``viewer`` sees them (``snippet`` only with access)."""
+    rows, next_cursor = _ranked_page(
+        lambda fuzzy: _post_search_qs(viewer=viewer, country=country, query=query, fuzzy=fuzzy),
+        query=query,
+        cursor=cursor,
+        limit=limit,
+    )
+    return Page(items=rows, next_cursor=next_cursor)
+
+
+# --- Suggestions ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TagSuggestion:
+    tag: str
+    post_count: int
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    creators: list[CreatorProfile]
+    tags: list[TagSuggestion]
+
+
+def _like_prefix(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search_suggest(*, viewer: Any, country: str = "", query: ParsedQuery) -> Suggestions:
+    """Up to ``SUGGEST_LIMIT`` suggestions while typing: creators whose handle or name starts with
+    (or is trigram-similar to) the query, then tags of visible posts. Two queries."""
+    needle = docs.Unaccent(docs.text(query.text))
+    prefix = docs.Unaccent(docs.text(_like_prefix(query.text)))
+    name_arms = docs.Like(docs.creator_name_trigram(), prefix)
+    handle_arms = docs.Like(docs.handle_trigram(), prefix)
+    score: Any = Value(1.0, output_field=FloatField())
+    arms = Q(pk__in=CreatorProfile.objects.filter(name_arms).values("pk")) | Q(
+        pk__in=User.objects.filter(handle_arms).values("pk")
+    )
+    if len(query.text) > MIN_TRIGRAM_LENGTH:  # prefixes cover short queries; typos need 4+ letters
+        arms |= Q(
+            pk__in=CreatorProfile.objects.filter(
+                docs.WordSimilar(needle, docs.creator_name_trigram())
+            ).values("pk")
+        )
+        arms |= Q(pk__in=User.objects.filter(docs.WordSimilar(needle, docs.handle_trigram())).values("pk"))
+    starts = Case(
+        When(Q(docs.Like(docs.handle_trigram("user__handle"), prefix)), then=Value(2.0)),
+        When(Q(docs.Like(docs.creator_name_trigram(), prefix)), then=Value(2.0)),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    score = starts + _name_similarity(needle)
+    creators: list[CreatorProfile] = list(
+        creator_qs_visible_to(viewer=viewer, country=country)
+        .filter(arms)
+        .select_related("user", "avatar_media")
+        .annotate(score=score)
+        .order_by("-score", "display_name", "pk")[:SUGGEST_CREATORS]
+    )
+    return Suggestions(
+        creators=creators,
+        tags=_tag_suggestions(
+            viewer=viewer, country=country, query=query, limit=SUGGEST_LIMIT - len(creators)
+        ),
+    )
+
+
+def _tag_suggestions(*, viewer: Any, country: str, query: ParsedQuery, limit: int) -> list[TagSuggestion]:
+    tag_text = query.text.lstrip("#").replace(" ", "-")
+    if not tag_text or limit <= 0:
+        return []
+    needle = docs.Unaccent(docs.text(tag_text))
+    match = Q(docs.Like(docs.post_labels_trigram(), docs.Unaccent(docs.text("%" + _like_prefix(tag_text)))))
+    if len(tag_text) > MIN_TRIGRAM_LENGTH:  # three letters are similar to too many tags to help
+        match |= Q(docs.WordSimilar(needle, docs.post_labels_trigram()))
+    # The newest matching posts first (one bitmap scan, no join), then the policy on those only:
+    # the planner cannot estimate a trigram match, and a join inside the scan cost 10x more.
+    recent = Post.objects.filter(match).order_by("-published_at", "-id").values("pk")[: SUGGEST_TAG_SCAN * 2]
+    candidates = (
+        post_qs_searchable_by(viewer=viewer, country=country)
+        .filter(pk__in=recent)
+        .order_by("-published_at", "-id")
+        .values("pk", "tags")[:SUGGEST_TAG_SCAN]
+    )
+    candidate_sql, candidate_params = candidates.query.sql_with_params()
+    # candidate_sql is Django's own compilation (its values are parameters), never user text.
+    sql = f"""
+        SELECT tag, count(*) AS post_count
+        FROM ({candidate_sql}) AS candidate, unnest(candidate.tags) AS tag
+        WHERE (fanclub_unaccent(lower(tag)) LIKE fanclub_unaccent(lower(%s))
+               OR similarity(fanclub_unaccent(lower(%s)), fanclub_unaccent(lower(tag))) >= %s)
+        GROUP BY tag
+        ORDER BY (fanclub_unaccent(lower(tag)) LIKE fanclub_unaccent(lower(%s))) DESC, count(*) DESC, tag
+        LIMIT %s
+    """  # noqa: S608
+    prefix = _like_prefix(tag_text)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*candidate_params, prefix, tag_text, TAG_SUGGEST_SIMILARITY, prefix, limit])
+        return [TagSuggestion(tag=row[0], post_count=row[1]) for row in cursor.fetchall()]
+
+
+# --- Tag and category listings ----------------------------------------------------------------------
+LISTING_ORDER = ("-published_at", "-id")
+
+
+def tag_normalize(*, tag: str) -> str:
+    """A tag as posts store it (lower case, [a-z0-9_-], at most 40), or 404."""
+    cleaned = tag.strip().lstrip("#").lower()
+    if not _TAG.match(cleaned):
+        raise NotFound("No such tag.")
+    return cleaned
+
+
+def category_check(*, category: str) -> str:
+    if not category or category not in Category.values:
+        raise NotFound("No such category.")
+    return category
+
+
+def post_list_for_tag(
+    *, viewer: Any, country: str = "", tag: str, cursor: str | None = None, limit: int = 20
+) -> Page[Post]:
+    """Live posts carrying ``tag`` that ``viewer`` may know exist, newest first (keyset cursor)."""
+    queryset = post_qs_searchable_by(viewer=viewer, country=country).filter(tags__contains=[tag])
+    return paginate(_for_display(queryset, viewer=viewer), ordering=LISTING_ORDER, cursor=cursor, limit=limit)
+
+
+def post_list_for_category(
+    *, viewer: Any, country: str = "", category: str, cursor: str | None = None, limit: int = 20
+) -> Page[Post]:
+    """Live posts in ``category`` that ``viewer`` may know exist, newest first (keyset cursor)."""
+    queryset = post_qs_searchable_by(viewer=viewer, country=country).filter(category=category)
+    return paginate(_for_display(queryset, viewer=viewer), ordering=LISTING_ORDER, cursor=cursor, limit=limit)
+
+
+def snippet_parts(snippet: str | None) -> list[tuple[str, bool]]:
+    """A headline split into (text, highlighted) parts, for templates and the API."""
+    if not snippet:
+        return []
+    parts: list[tuple[str, bool]] = []
+    for index, chunk in enumerate(re.split(f"[{docs.HIGHLIGHT_START}{docs.HIGHLIGHT_END}]", snippet)):
+        if chunk:
+            parts.append((chunk, index % 2 == 1))
+    return parts
+
+
+def snippet_plain(snippet: str | None) -> str | None:
+    if not snippet:
+        return None
+    return snippet.replace(docs.HIGHLIGHT_START, "").replace(docs.HIGHLIGHT_END, "")
