@@ -1,15 +1,63 @@
-"""The signed-in user's live socket: heartbeats now, notifications and messages in later issues."""
+"""The signed-in user's live socket: one per tab, joined to the group ``user.<id>``.
+
+Frames from the client are JSON objects with a string ``type``. ``ping`` is answered here; other
+types are dispatched through a registry that apps fill from their ``AppConfig.ready``
+(``register_frame_handler("typing", handler)``), so the core consumer never imports an app.
+Apps may also register connection hooks (presence). A bad frame (not JSON, too large, unknown
+type, or a handler's ``ApiError``) gets an error frame and the socket stays open.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from fanclub.core.errors import ApiError
+
 MAX_FRAME_BYTES = 64 * 1024
 CLOSE_UNAUTHENTICATED = 4401
+
+FrameHandler = Callable[["NotificationConsumer", dict[str, Any]], Awaitable[None]]
+ConnectionHook = Callable[["NotificationConsumer"], Awaitable[None]]
+
+_frame_handlers: dict[str, FrameHandler] = {}
+_connect_hooks: list[ConnectionHook] = []
+_disconnect_hooks: list[ConnectionHook] = []
+_ping_hooks: list[ConnectionHook] = []
+
+
+def register_frame_handler(frame_type: str, handler: FrameHandler) -> None:
+    """Route client frames of ``frame_type`` to ``handler(consumer, frame)``. One handler per type."""
+    existing = _frame_handlers.get(frame_type)
+    if existing is not None and existing is not handler:
+        raise ValueError(f"A handler for frame type {frame_type!r} is already registered.")
+    if frame_type == "ping":
+        raise ValueError('"ping" is answered by the core consumer.')
+    _frame_handlers[frame_type] = handler
+
+
+def register_connection_hooks(
+    *,
+    on_connect: ConnectionHook | None = None,
+    on_disconnect: ConnectionHook | None = None,
+    on_ping: ConnectionHook | None = None,
+) -> None:
+    """Run hooks when a signed-in socket opens, closes, or pings (each at most once per hook)."""
+    for hook, hooks in (
+        (on_connect, _connect_hooks),
+        (on_disconnect, _disconnect_hooks),
+        (on_ping, _ping_hooks),
+    ):
+        if hook is not None and hook not in hooks:
+            hooks.append(hook)
+
+
+def frame_types() -> list[str]:
+    return ["ping", *sorted(_frame_handlers)]
 
 
 def user_group(user_id: int) -> str:
@@ -17,21 +65,30 @@ def user_group(user_id: int) -> str:
 
 
 class NotificationConsumer(AsyncJsonWebsocketConsumer):
-    """Joins the user's group; answers pings; relays events sent to the group."""
+    """Joins the user's group; answers pings; dispatches other frames; relays group events."""
+
+    user: Any
+    state: dict[str, Any]
 
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        self.user = user
+        self.state = {}
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self.send_json({"type": "hello", "userId": user.pk, "serverTime": _now()})
+        for hook in list(_connect_hooks):
+            await hook(self)
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            for hook in list(_disconnect_hooks):
+                await hook(self)
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
@@ -53,17 +110,41 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
             await self._error("invalid_frame", 'Frames are objects with a string "type".')
             return
-        if content["type"] == "ping":
+        frame_type = content["type"]
+        if frame_type == "ping":
             await self.send_json({"type": "pong", "serverTime": _now(), "echo": content.get("id")})
+            for hook in list(_ping_hooks):
+                await hook(self)
             return
-        await self._error("unknown_type", f"Unknown frame type {content['type'][:40]!r}.")
+        handler = _frame_handlers.get(frame_type)
+        if handler is None:
+            await self._error("unknown_type", f"Unknown frame type {frame_type[:40]!r}.")
+            return
+        try:
+            await handler(self, content)
+        except ApiError as exc:
+            await self._error(
+                exc.code, exc.message, details=exc.details, frame_type=frame_type, echo=content.get("id")
+            )
 
     async def user_event(self, message: dict[str, Any]) -> None:
         """Handler for events sent to the user's group with type "user.event"."""
         await self.send_json(message["payload"])
 
-    async def _error(self, code: str, message: str) -> None:
-        await self.send_json({"type": "error", "error": {"code": code, "message": message}})
+    async def send_error(self, code: str, message: str, **extra: Any) -> None:
+        """An error frame (handlers use it for refusals that are not exceptions)."""
+        await self._error(code, message, **extra)
+
+    async def _error(self, code: str, message: str, **extra: Any) -> None:
+        error: dict[str, Any] = {"code": code, "message": message}
+        if extra.get("details") is not None:
+            error["details"] = extra["details"]
+        frame: dict[str, Any] = {"type": "error", "error": error}
+        if extra.get("frame_type"):
+            frame["frameType"] = extra["frame_type"]
+        if extra.get("echo") is not None:
+            frame["echo"] = extra["echo"]
+        await self.send_json(frame)
 
 
 def _now() -> str:

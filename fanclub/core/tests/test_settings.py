@@ -19,6 +19,8 @@ PRODUCTION = {
     "SECRET_KEY": GOOD_SECRET,
     "ALLOWED_HOSTS": "example.com",
     "BILLING_SANDBOX_WEBHOOK_SECRET": "whsec_" + "p" * 40,
+    "VAPID_PUBLIC_KEY": "B" + "p" * 86,
+    "VAPID_PRIVATE_KEY": "q" * 43,
 }
 
 SECRET_KEY_PROBLEM = "SECRET_KEY: production needs a unique random key of at least 50 characters"
@@ -27,6 +29,7 @@ HOSTS_PROBLEM = "ALLOWED_HOSTS: production needs the list of host names the site
 SANDBOX_SECRET_PROBLEM = (
     "BILLING_SANDBOX_WEBHOOK_SECRET: production with the sandbox processor needs its own secret"
 )
+VAPID_PROBLEM = "VAPID_PUBLIC_KEY/VAPID_PRIVATE_KEY: set both or neither (python manage.py vapid_keys)"
 
 
 def _read(values: dict[str, str]) -> tuple[dict, list[str]]:
@@ -62,6 +65,12 @@ def test_production_refuses_every_insecure_default_at_once():
     _, problems = _read({"FANCLUB_MODE": "production", "DEBUG": "true"})
 
     assert problems == [SECRET_KEY_PROBLEM, DEBUG_PROBLEM, HOSTS_PROBLEM, SANDBOX_SECRET_PROBLEM]
+
+
+def test_web_push_is_optional_but_half_a_key_pair_is_refused():
+    without_push = {key: value for key, value in PRODUCTION.items() if not key.startswith("VAPID_")}
+    assert _read(without_push)[1] == []
+    assert _read({**without_push, "VAPID_PUBLIC_KEY": PRODUCTION["VAPID_PUBLIC_KEY"]})[1] == [VAPID_PROBLEM]
 
 
 def test_production_refuses_the_development_key_and_short_keys():
