@@ -24,8 +24,13 @@ from typing import Any
 
 from bench import auth, http_stack, load, middleware_breakdown, report
 from bench import billing as billing_bench
+from bench import feed as feed_bench
 from bench import media as media_bench
+from bench import messaging as messaging_bench
+from bench import notifications as notifications_bench
 from bench import profile as profile_bench
+from bench import rankings as rankings_bench
+from bench import search as search_bench
 from bench.config import BenchConfig
 from bench.context import Context
 
@@ -70,6 +75,30 @@ ENTRIES: dict[str, Entry] = {
     "profile": Entry(
         "Creator profile page and posts API, 20 vs 200 posts, concurrency 32: ours vs bare Django",
         profile_bench.profile_page,
+    ),
+    "feed": Entry(
+        "Home feed API (first and deep page, 1,000 followed creators, 1M posts) vs one hand-written SQL "
+        "statement, concurrency 16 (goal: p99 <= 2x and < 50 ms)",
+        feed_bench.feed,
+    ),
+    "search": Entry(
+        "Search over generated posts and creators: our selectors vs the bare SQL they issue, same run",
+        search_bench.search,
+        default=False,  # seeding 100,000 posts takes minutes: run it by name (or python -m bench.search)
+    ),
+    "rankings": Entry(
+        "Ranking recompute, a day's window over BENCH_RANKING_VOTES (10M) votes: job vs one SQL aggregation",
+        rankings_bench.rankings_recompute,
+        default=False,  # generating 10M votes takes minutes: `python -m bench rankings` runs it
+    ),
+    "notify_fanout": Entry(
+        "New-post fan-out to BENCH_FANOUT_FOLLOWERS (100k) followers: job vs one INSERT ... SELECT",
+        notifications_bench.notify_fanout,
+    ),
+    "messaging_fanout": Entry(
+        "One message to N open WebSockets (N = BENCH_MESSAGING_CONNECTIONS, 100 and 1,000) through the Redis "
+        "layer: ours vs a bare echo consumer (goal >= 0.7x)",
+        messaging_bench.fanout,
     ),
 }
 

@@ -14,6 +14,21 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "insecure-development-key-change-me-in-production-0123456789"  # noqa: S105
 
 
+def _weight(env: Env, name: str, default: float) -> float:
+    """A non-negative decimal number (ranking weights)."""
+    raw = env.str(name, "")
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not (value >= 0 and value < 1e6):
+        env.problems.append(f"{name}: expected a number between 0 and 1000000, got {raw!r}")
+        return default
+    return value
+
+
 def read_config(env: Env) -> dict[str, Any]:
     """Parse every variable; problems are collected in ``env.problems`` instead of raised."""
     mode = env.choice("FANCLUB_MODE", ("development", "production", "test"), "development")
@@ -76,7 +91,7 @@ def read_config(env: Env) -> dict[str, Any]:
         "MEDIA_FFMPEG_TIMEOUT_SECONDS": env.int("MEDIA_FFMPEG_TIMEOUT_SECONDS", 3600, minimum=5),
         "MEDIA_FFMPEG_MEMORY_MB": env.int("MEDIA_FFMPEG_MEMORY_MB", 4096, minimum=256),
         # Billing (fanclub.billing): see docs/billing.md.
-        "BILLING_PROCESSOR": env.choice("BILLING_PROCESSOR", ("sandbox", "stripe"), "sandbox"),
+        "BILLING_PROCESSOR": env.choice("BILLING_PROCESSOR", ("sandbox", "stripe", "ccbill"), "sandbox"),
         "BILLING_PLATFORM_FEE_BPS": env.int("BILLING_PLATFORM_FEE_BPS", 2000, minimum=0),
         "BILLING_HOLD_DAYS": env.int("BILLING_HOLD_DAYS", 7, minimum=0),
         "BILLING_MIN_CHARGE_MINOR": env.int("BILLING_MIN_CHARGE_MINOR", 100, minimum=1),
@@ -87,6 +102,33 @@ def read_config(env: Env) -> dict[str, Any]:
         "BILLING_WEBHOOK_TOLERANCE_SECONDS": env.int("BILLING_WEBHOOK_TOLERANCE_SECONDS", 300, minimum=10),
         "STRIPE_SECRET_KEY": env.str("STRIPE_SECRET_KEY"),
         "STRIPE_WEBHOOK_SECRET": env.str("STRIPE_WEBHOOK_SECRET"),
+        "CCBILL_CLIENT_ACCNUM": env.str("CCBILL_CLIENT_ACCNUM"),
+        "CCBILL_CLIENT_SUBACC": env.str("CCBILL_CLIENT_SUBACC"),
+        "CCBILL_SALT": env.str("CCBILL_SALT"),
+        "CCBILL_API_CLIENT_ID": env.str("CCBILL_API_CLIENT_ID"),
+        "CCBILL_API_CLIENT_SECRET": env.str("CCBILL_API_CLIENT_SECRET"),
+        "CCBILL_WEBHOOK_ALLOWED_IPS": env.str(
+            "CCBILL_WEBHOOK_ALLOWED_IPS", "64.38.240.0/24,64.38.241.0/24,64.38.212.0/24,64.38.215.0/24"
+        ),
+        # Messaging (fanclub.messaging): sends per sender per minute; stricter for young accounts.
+        "MESSAGING_PER_MINUTE": env.int("MESSAGING_PER_MINUTE", 30, minimum=1),
+        "MESSAGING_NEW_ACCOUNT_PER_MINUTE": env.int("MESSAGING_NEW_ACCOUNT_PER_MINUTE", 5, minimum=1),
+        "MESSAGING_NEW_ACCOUNT_DAYS": env.int("MESSAGING_NEW_ACCOUNT_DAYS", 3, minimum=0),
+        # Notifications (fanclub.notifications): absolute links in emails, Web Push (VAPID) keys.
+        "SITE_URL": env.url("SITE_URL", ("http", "https")) or "http://localhost:8000",
+        "VAPID_PUBLIC_KEY": env.str("VAPID_PUBLIC_KEY"),
+        "VAPID_PRIVATE_KEY": env.str("VAPID_PRIVATE_KEY"),
+        "VAPID_SUBJECT": env.str("VAPID_SUBJECT", "mailto:admin@fanclub.localhost"),
+        # Community rankings (fanclub.community): see docs/rankings.md for the formulas.
+        "RANKING_WEIGHT_VOTE": _weight(env, "RANKING_WEIGHT_VOTE", 1.0),
+        "RANKING_WEIGHT_LIKE": _weight(env, "RANKING_WEIGHT_LIKE", 1.0),
+        "RANKING_WEIGHT_COMMENT": _weight(env, "RANKING_WEIGHT_COMMENT", 2.0),
+        "RANKING_WEIGHT_TIP": _weight(env, "RANKING_WEIGHT_TIP", 5.0),
+        "RANKING_HOT_DECAY_SECONDS": env.int("RANKING_HOT_DECAY_SECONDS", 45_000, minimum=60),
+        "RANKING_TRENDING_DAYS": env.int("RANKING_TRENDING_DAYS", 7, minimum=1),
+        "RANKING_CACHE_SECONDS": env.int("RANKING_CACHE_SECONDS", 300, minimum=0),
+        # Home feed (fanclub.feeds): how long a fan's first page of post ids stays cached (0 = off).
+        "FEEDS_CACHE_SECONDS": env.int("FEEDS_CACHE_SECONDS", 60, minimum=0),
         # Process settings, used by the `fanclub` command rather than by Django itself.
         "HOST": env.str("HOST", "127.0.0.1"),
         "PORT": env.int("PORT", 8000, minimum=1),
@@ -115,12 +157,22 @@ def read_config(env: Env) -> dict[str, Any]:
     if cfg["BILLING_PLATFORM_FEE_BPS"] > 10_000:
         env.problems.append("BILLING_PLATFORM_FEE_BPS: basis points, at most 10000 (100%)")
     stripe_keys = cfg["STRIPE_SECRET_KEY"] and cfg["STRIPE_WEBHOOK_SECRET"]
+    ccbill_keys = all(cfg[k] for k in ("CCBILL_CLIENT_ACCNUM", "CCBILL_CLIENT_SUBACC", "CCBILL_SALT"))
+    if cfg["BILLING_PROCESSOR"] == "ccbill" and not ccbill_keys:
+        env.problems.append(
+            "CCBILL_CLIENT_ACCNUM/CCBILL_CLIENT_SUBACC/CCBILL_SALT: BILLING_PROCESSOR=ccbill needs all three"
+        )
     if cfg["BILLING_PROCESSOR"] == "stripe" and not stripe_keys:
         env.problems.append("STRIPE_SECRET_KEY/STRIPE_WEBHOOK_SECRET: BILLING_PROCESSOR=stripe needs both")
     sandbox = cfg["BILLING_PROCESSOR"] == "sandbox"
     if production and sandbox and not env.is_set("BILLING_SANDBOX_WEBHOOK_SECRET"):
         env.problems.append(
             "BILLING_SANDBOX_WEBHOOK_SECRET: production with the sandbox processor needs its own secret"
+        )
+    # Web Push is optional (in-app and email work without it), but half a key pair is a mistake.
+    if bool(cfg["VAPID_PUBLIC_KEY"]) != bool(cfg["VAPID_PRIVATE_KEY"]):
+        env.problems.append(
+            "VAPID_PUBLIC_KEY/VAPID_PRIVATE_KEY: set both or neither (python manage.py vapid_keys)"
         )
     if cfg["EMAIL_URL"].split("://", 1)[0] not in ("console", "smtp", "smtps", "memory"):
         env.problems.append("EMAIL_URL: expected console://, memory://, smtp://... or smtps://...")

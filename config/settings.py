@@ -43,8 +43,13 @@ INSTALLED_APPS = [
     "fanclub.media",
     "fanclub.creators",
     "fanclub.social",
+    "fanclub.feeds",
     "fanclub.content",
     "fanclub.billing",
+    "fanclub.search",
+    "fanclub.community",
+    "fanclub.messaging",
+    "fanclub.notifications",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -86,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "fanclub.core.context_processors.site",
+                "fanclub.notifications.context_processors.unread",
             ],
         },
     }
@@ -121,14 +127,29 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s channels_redis blocks
+        # in BZPOPMIN: an idle socket's receive loop then dies with TimeoutError. Read longer.
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Without Redis, WebSocket events still cross processes (gunicorn, uvicorn and the worker all
     # publish) through PostgreSQL LISTEN/NOTIFY.
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_postgres.core.PostgresChannelLayer", **DATABASES["default"]}
+        # Channels builds a layer from "CONFIG" only: without it the layer failed to build and
+        # get_channel_layer() returned None, silently dropping every live event.
+        "default": {
+            "BACKEND": "channels_postgres.core.PostgresChannelLayer",
+            # A full connection dict (the defaults Django fills in for DATABASES entries).
+            "CONFIG": {
+                **{"USER": "", "PASSWORD": "", "HOST": "", "PORT": "", "OPTIONS": {}, "TIME_ZONE": None},
+                **{"ATOMIC_REQUESTS": False, "AUTOCOMMIT": True, "CONN_HEALTH_CHECKS": False},
+                **DATABASES["default"],
+            },
+        }
     }
     # channels_postgres uses the ORM under this alias for group bookkeeping: the same database.
     DATABASES["channels_postgres"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
@@ -273,10 +294,19 @@ BILLING_PLATFORM_FEE_BPS: int = CONFIG["BILLING_PLATFORM_FEE_BPS"]
 BILLING_HOLD_DAYS: int = CONFIG["BILLING_HOLD_DAYS"]
 BILLING_MIN_CHARGE_MINOR: int = CONFIG["BILLING_MIN_CHARGE_MINOR"]
 BILLING_MIN_PAYOUT_MINOR: int = CONFIG["BILLING_MIN_PAYOUT_MINOR"]
+MESSAGING_PER_MINUTE: int = CONFIG["MESSAGING_PER_MINUTE"]
+MESSAGING_NEW_ACCOUNT_PER_MINUTE: int = CONFIG["MESSAGING_NEW_ACCOUNT_PER_MINUTE"]
+MESSAGING_NEW_ACCOUNT_DAYS: int = CONFIG["MESSAGING_NEW_ACCOUNT_DAYS"]
 BILLING_SANDBOX_WEBHOOK_SECRET: str = CONFIG["BILLING_SANDBOX_WEBHOOK_SECRET"]
 BILLING_WEBHOOK_TOLERANCE_SECONDS: int = CONFIG["BILLING_WEBHOOK_TOLERANCE_SECONDS"]
 STRIPE_SECRET_KEY: str = CONFIG["STRIPE_SECRET_KEY"]
 STRIPE_WEBHOOK_SECRET: str = CONFIG["STRIPE_WEBHOOK_SECRET"]
+CCBILL_CLIENT_ACCNUM: str = CONFIG["CCBILL_CLIENT_ACCNUM"]
+CCBILL_CLIENT_SUBACC: str = CONFIG["CCBILL_CLIENT_SUBACC"]
+CCBILL_SALT: str = CONFIG["CCBILL_SALT"]
+CCBILL_API_CLIENT_ID: str = CONFIG["CCBILL_API_CLIENT_ID"]
+CCBILL_API_CLIENT_SECRET: str = CONFIG["CCBILL_API_CLIENT_SECRET"]
+CCBILL_WEBHOOK_ALLOWED_IPS: str = CONFIG["CCBILL_WEBHOOK_ALLOWED_IPS"]
 
 # --- Security headers ----------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -344,6 +374,24 @@ else:
     EMAIL_HOST_PASSWORD = unquote(_email.password or "")
     EMAIL_USE_SSL = _email_scheme == "smtps"
     EMAIL_USE_TLS = _email_scheme == "smtp" and EMAIL_PORT == 587
+
+# --- Community rankings (fanclub.community; docs/rankings.md) --------------------------------------
+RANKING_WEIGHT_VOTE: float = CONFIG["RANKING_WEIGHT_VOTE"]
+RANKING_WEIGHT_LIKE: float = CONFIG["RANKING_WEIGHT_LIKE"]
+RANKING_WEIGHT_COMMENT: float = CONFIG["RANKING_WEIGHT_COMMENT"]
+RANKING_WEIGHT_TIP: float = CONFIG["RANKING_WEIGHT_TIP"]
+RANKING_HOT_DECAY_SECONDS: int = CONFIG["RANKING_HOT_DECAY_SECONDS"]
+RANKING_TRENDING_DAYS: int = CONFIG["RANKING_TRENDING_DAYS"]
+RANKING_CACHE_SECONDS: int = CONFIG["RANKING_CACHE_SECONDS"]
+
+# --- Home feed (fanclub.feeds; docs/architecture.md "Home feed") ---------------------------------------
+FEEDS_CACHE_SECONDS: int = CONFIG["FEEDS_CACHE_SECONDS"]
+
+# --- Notifications (fanclub.notifications; docs/notifications.md) ----------------------------------
+SITE_URL: str = CONFIG["SITE_URL"]  # absolute links in emails (unsubscribe, digest)
+VAPID_PUBLIC_KEY: str = CONFIG["VAPID_PUBLIC_KEY"]
+VAPID_PRIVATE_KEY: str = CONFIG["VAPID_PRIVATE_KEY"]
+VAPID_SUBJECT: str = CONFIG["VAPID_SUBJECT"]
 
 # --- Jobs ----------------------------------------------------------------------------------------
 PROCRASTINATE_WORKER_DEFAULTS = {"update_heartbeat_interval": 10, "stalled_worker_timeout": 30}

@@ -18,7 +18,13 @@ urlpatterns = [
     path("", include("fanclub.media.urls")),
     path("", include("fanclub.creators.urls")),
     path("", include("fanclub.content.urls")),
+    path("", include("fanclub.feeds.urls")),
+    path("", include("fanclub.social.urls")),
     path("", include("fanclub.billing.urls")),
+    path("", include("fanclub.messaging.urls")),
+    path("", include("fanclub.community.urls")),
+    path("", include("fanclub.search.urls")),
+    path("", include("fanclub.notifications.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -57,6 +57,7 @@ def demo_load() -> list[User]:
             )
     run_pending_jobs(queues=["accounts"])
     demo_creators_load()
+    demo_social_load()
     return created
 
 
@@ -176,6 +177,51 @@ def demo_creators_load() -> int:
         done += 1
     run_pending_jobs(queues=["media"])
     return done
+
+
+FOLLOWS = {
+    "fan.alex": ("aurora.lens", "milo.makes", "nightowl.art"),
+    "fan.sam": ("aurora.lens", "ivy.sings", "sol.fitness"),
+}
+
+
+def demo_social_load() -> bool:
+    """Follows, votes, a conversation and today's rankings, so the feed, explore, rankings,
+    messages and notifications pages have something to show. Runs once (skipped when the demo
+    fans already follow someone); everything goes through the real services and jobs."""
+    from django.utils import timezone
+
+    from fanclub.community import rankings
+    from fanclub.community import services as community_services
+    from fanclub.content.models import Post
+    from fanclub.messaging import services as messaging_services
+    from fanclub.social import services as social_services
+    from fanclub.social.models import Follow
+
+    fans = {user.handle: user for user in User.objects.filter(handle__in=FOLLOWS)}
+    if len(fans) < len(FOLLOWS) or Follow.objects.filter(follower__in=fans.values()).exists():
+        return False
+    creators = {user.handle: user for user in User.objects.filter(role=Role.CREATOR)}
+    for fan_handle, followed in FOLLOWS.items():
+        fan = fans[fan_handle]
+        for creator_handle in followed:
+            if creator_handle in creators:
+                social_services.follow_create(follower=fan, creator=creators[creator_handle])
+        public = Post.objects.filter(creator__handle__in=followed, access="public").order_by("id")
+        for index, post in enumerate(public):
+            community_services.post_vote_set(user=fan, post_id=post.pk, value=1 if index % 3 else -1)
+    alex, aurora = fans["fan.alex"], creators.get("aurora.lens")
+    if aurora is not None:
+        participant = messaging_services.conversation_open(user=alex, handle=aurora.handle)
+        messaging_services.message_send(
+            sender=alex, conversation_id=participant.conversation_id, text="Loved the northern lights set!"
+        )
+        messaging_services.message_send(
+            sender=aurora, conversation_id=participant.conversation_id, text="Thank you! More coming Friday."
+        )
+    run_pending_jobs(queues=["notifications", "messaging"])
+    rankings.rankings_refresh(now=timezone.now())
+    return True
 
 
 def demo_is_loaded() -> bool:

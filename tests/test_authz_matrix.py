@@ -562,7 +562,12 @@ class _Rollback(Exception):
     pass
 
 
-@pytest.mark.parametrize("key", list(POLICY), ids=lambda key: " ".join(key))
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # At collection, after the whole module ran: rows added below this point (later sections) run too.
+    if metafunc.function.__name__ == "test_access":
+        metafunc.parametrize("key", list(POLICY), ids=lambda key: " ".join(key))
+
+
 def test_access(key: Key, world: World, actors: dict[str, Actor]):
     row = POLICY[key]
     expect, body = (row.expect, row.body) if isinstance(row, Row) else (row, None)
@@ -646,3 +651,268 @@ POLICY.update(
     }
 )
 TARGETS.setdefault("charge_id", missing_only(NO_SUCH_UUID))
+
+# Billing, session 2 (promotions, gifts, tier changes, refunds, payout schedules). Empty JSON bodies:
+# 422 once authenticated (validation, or the missing Idempotency-Key). Refunds: 422 for every signed-in
+# role because the Idempotency-Key check comes first; with a key, only admins and the paid creator get
+# past "no such charge" (fanclub/billing/tests/test_refunds_and_schedules.py). Promotions and payout
+# schedules are creators' pages (403 for the other roles).
+_CREATORS_ONLY_PAGE = {**signed_in(403, anonymous=302), "creator": 200, "other_creator": 200}
+POLICY.update(
+    {
+        ("POST", "/api/v1/billing/gifts"): signed_in(422),
+        ("POST", "/api/v1/billing/subscriptions/{subscription_id}/change-tier", "missing"): signed_in(422),
+        ("POST", "/api/v1/billing/charges/{charge_id}/refunds", "missing"): signed_in(422),
+        ("GET", "/api/v1/billing/promotions"): signed_in(200),
+        ("POST", "/api/v1/billing/promotions"): signed_in(422),
+        ("POST", "/api/v1/billing/promotions/{promotion_id}/disable", "missing"): signed_in(404),
+        ("GET", "/api/v1/billing/payouts/schedule"): signed_in(200),
+        ("PUT", "/api/v1/billing/payouts/schedule"): signed_in(422),
+        ("GET", "/billing/gift/{tier_id}/", "missing"): signed_in(404, anonymous=302),
+        ("POST", "/billing/gift/{tier_id}/", "missing"): signed_in(404, anonymous=302),
+        ("POST", "/billing/subscriptions/{subscription_id}/change-tier/", "missing"): signed_in(
+            404, anonymous=302
+        ),
+        ("GET", "/billing/promotions/"): _CREATORS_ONLY_PAGE,
+        ("POST", "/billing/promotions/"): {**_CREATORS_ONLY_PAGE, "creator": 422, "other_creator": 422},
+        ("POST", "/billing/promotions/{promotion_id}/disable/", "missing"): {
+            **_CREATORS_ONLY_PAGE,
+            "creator": 404,
+            "other_creator": 404,
+        },
+        ("POST", "/billing/payouts/schedule/"): {**_CREATORS_ONLY_PAGE, "creator": 302, "other_creator": 302},
+    }
+)
+TARGETS.setdefault("promotion_id", missing_only("999999"))
+# A real processor's webhook (CCBill) without CCBill's network, account and digest: 400 for everyone,
+# nothing stored (no credentials: the verification is the authentication).
+TARGETS["processor"]["other"] = lambda world, role: "ccbill"
+POLICY[("POST", "/api/v1/billing/webhooks/{processor}", "other")] = everyone(400)
+
+# --- Community: votes, swipe deck, explore, rankings, badges (fanclub.community) -------------------------
+# Votes and swipes need a session; the matrix builds no posts, so "missing" only (the access policy for
+# real posts -- locked, blocked both ways, geo-blocked, own -- is tested in fanclub/community/tests).
+# Explore, rankings and badges are public reads filtered per viewer; the matrix's creator roles have no
+# creator profile, so every badges lookup is 404 (as for /api/v1/creators/{handle}).
+POLICY.update(
+    {
+        ("POST", "/api/v1/posts/{post_id}/vote", "missing"): Row(signed_in(404), body={"value": 1}),
+        ("DELETE", "/api/v1/posts/{post_id}/vote", "missing"): signed_in(404),
+        ("POST", "/api/v1/posts/{post_id}/media/{media_id}/vote", "missing"): Row(
+            signed_in(404), body={"value": -1}
+        ),
+        ("DELETE", "/api/v1/posts/{post_id}/media/{media_id}/vote", "missing"): signed_in(404),
+        ("GET", "/api/v1/deck"): signed_in(200),
+        ("POST", "/api/v1/deck/{media_id}/swipe", "missing"): Row(signed_in(404), body={"action": "like"}),
+        ("GET", "/api/v1/explore/trending"): everyone(200),
+        ("GET", "/api/v1/explore/creators"): everyone(200),
+        ("GET", "/api/v1/rankings"): everyone(200),
+        ("GET", "/api/v1/creators/{handle}/badges", "own"): {**everyone(404), "anonymous": None},
+        ("GET", "/api/v1/creators/{handle}/badges", "other"): everyone(404),
+        ("GET", "/api/v1/creators/{handle}/badges", "missing"): everyone(404),
+        ("GET", "/swipe/"): signed_in(200, anonymous=302),
+        ("GET", "/explore/"): everyone(200),
+        ("GET", "/rankings/"): everyone(200),
+    }
+)
+
+# --- Search, tag and category pages (fanclub.search, issue 6) -------------------------------------------
+# Public reads for every role (the viewer only changes what is found). Without ?q= the API answers 422
+# (query_empty) and the pages show the empty search box. Any well-formed tag has a page (200, empty when
+# no visible post carries it); categories are a fixed list, so an unknown one is 404.
+POLICY.update(
+    {
+        ("GET", "/api/v1/search"): everyone(422),
+        ("GET", "/api/v1/search/suggest"): everyone(422),
+        ("GET", "/api/v1/tags/{tag}/posts", "missing"): everyone(200),
+        ("GET", "/api/v1/categories/{category}/posts", "missing"): everyone(404),
+        ("GET", "/search/"): everyone(200),
+        ("GET", "/search/suggest/"): everyone(200),
+        ("GET", "/tags/{tag}/", "missing"): everyone(200),
+        ("GET", "/categories/{category}/", "missing"): everyone(404),
+    }
+)
+TARGETS.setdefault("tag", missing_only("no-post-has-this-tag"))
+TARGETS.setdefault("category", missing_only("no-such-category"))
+
+# --- Feeds, blocks, mutes, fan lists (fanclub.feeds, fanclub.social; issue 6) ---------------------------
+# Blocking or muting yourself is refused (409, nothing written); "other" is the bystander fan. Fan
+# lists belong to creators with a profile: the matrix's creators have none, so 403 in the API and 404
+# on pages for every signed-in role; list ids are "missing" only (fanclub/social/tests/test_fan_lists.py
+# covers own/other lists). The feed's access policy rows live in fanclub/feeds/tests/test_feed.py.
+POLICY.update(
+    {
+        ("GET", "/api/v1/feed"): signed_in(200),
+        ("POST", "/api/v1/users/{handle}/block", "own"): signed_in(409, anonymous=None),
+        ("POST", "/api/v1/users/{handle}/block", "other"): signed_in(200),
+        ("POST", "/api/v1/users/{handle}/block", "missing"): signed_in(404),
+        ("DELETE", "/api/v1/users/{handle}/block", "own"): signed_in(200, anonymous=None),
+        ("DELETE", "/api/v1/users/{handle}/block", "other"): signed_in(200),
+        ("DELETE", "/api/v1/users/{handle}/block", "missing"): signed_in(404),
+        ("POST", "/api/v1/users/{handle}/mute", "own"): signed_in(409, anonymous=None),
+        ("POST", "/api/v1/users/{handle}/mute", "other"): signed_in(200),
+        ("POST", "/api/v1/users/{handle}/mute", "missing"): signed_in(404),
+        ("DELETE", "/api/v1/users/{handle}/mute", "own"): signed_in(200, anonymous=None),
+        ("DELETE", "/api/v1/users/{handle}/mute", "other"): signed_in(200),
+        ("DELETE", "/api/v1/users/{handle}/mute", "missing"): signed_in(404),
+        ("GET", "/api/v1/me/blocks"): signed_in(200),
+        ("GET", "/api/v1/me/mutes"): signed_in(200),
+        ("GET", "/api/v1/me/fan-lists"): signed_in(403),
+        ("POST", "/api/v1/me/fan-lists"): Row(signed_in(403), body={"name": "Matrix"}),
+        ("GET", "/api/v1/me/fan-lists/{list_id}", "missing"): signed_in(403),
+        ("PATCH", "/api/v1/me/fan-lists/{list_id}", "missing"): Row(signed_in(403), body={"name": "Matrix"}),
+        ("DELETE", "/api/v1/me/fan-lists/{list_id}", "missing"): signed_in(403),
+        ("GET", "/api/v1/me/fan-lists/{list_id}/members", "missing"): signed_in(403),
+        ("POST", "/api/v1/me/fan-lists/{list_id}/members", "missing"): Row(
+            signed_in(403), body={"fanHandle": "matrix.fan"}
+        ),
+        ("PATCH", "/api/v1/me/fan-lists/{list_id}/members/{handle}", "missing"): Row(
+            signed_in(403), body={"note": "matrix"}
+        ),
+        ("DELETE", "/api/v1/me/fan-lists/{list_id}/members/{handle}", "missing"): signed_in(403),
+        # Pages
+        ("GET", "/feed/"): signed_in(200, anonymous=302),
+        ("GET", "/settings/blocked/"): signed_in(200, anonymous=302),
+        ("POST", "/u/{handle}/block/", "own"): signed_in(302, anonymous=None),  # refused, back with a message
+        ("POST", "/u/{handle}/block/", "other"): signed_in(302, anonymous=302),
+        ("POST", "/u/{handle}/block/", "missing"): signed_in(404, anonymous=302),
+        ("POST", "/u/{handle}/mute/", "own"): signed_in(302, anonymous=None),
+        ("POST", "/u/{handle}/mute/", "other"): signed_in(302, anonymous=302),
+        ("POST", "/u/{handle}/mute/", "missing"): signed_in(404, anonymous=302),
+        ("GET", "/studio/fans/"): signed_in(404, anonymous=302),
+        ("POST", "/studio/fans/"): signed_in(404, anonymous=302),
+        ("GET", "/studio/fans/lists/{list_id}/", "missing"): signed_in(404, anonymous=302),
+        ("POST", "/studio/fans/lists/{list_id}/", "missing"): signed_in(404, anonymous=302),
+        ("POST", "/studio/fans/lists/{list_id}/delete/", "missing"): signed_in(404, anonymous=302),
+        ("POST", "/studio/fans/lists/{list_id}/members/", "missing"): signed_in(404, anonymous=302),
+        ("POST", "/studio/fans/lists/{list_id}/members/{handle}/", "missing"): signed_in(404, anonymous=302),
+    }
+)
+TARGETS.setdefault("list_id", missing_only("999999"))
+
+
+# --- Notifications (issue 6) ----------------------------------------------------------------------------
+# Every notification is its recipient's own: someone else's is 404 like a missing one. Unsubscribe
+# links work signed out (the signature is the credential): a forged token is 400 for everyone.
+def _notification(user: User) -> str:
+    from fanclub.notifications.models import Notification
+
+    return str(Notification.objects.create(recipient=user, kind="new_follower").pk)
+
+
+OBJECTS["notification_id"] = _notification
+TARGETS["notification_id"] = owned("notification_id", missing="999999")
+TARGETS.setdefault("token", missing_only("forged-token"))
+POLICY.update(
+    {
+        ("GET", "/api/v1/notifications"): signed_in(200),
+        ("GET", "/api/v1/notifications/unread-count"): signed_in(200),
+        ("POST", "/api/v1/notifications/read-all"): signed_in(200),
+        ("POST", "/api/v1/notifications/{notification_id}/read", "own"): signed_in(200, anonymous=None),
+        ("POST", "/api/v1/notifications/{notification_id}/read", "other"): signed_in(404),
+        ("POST", "/api/v1/notifications/{notification_id}/read", "missing"): signed_in(404),
+        ("GET", "/api/v1/me/notification-preferences"): signed_in(200),
+        ("PUT", "/api/v1/me/notification-preferences"): signed_in(200),
+        ("POST", "/api/v1/me/push-subscriptions"): signed_in(422),
+        ("DELETE", "/api/v1/me/push-subscriptions"): Row(
+            {**signed_in(204)}, body={"endpoint": "https://push.example/matrix"}
+        ),
+        # Pages
+        ("GET", "/notifications/"): signed_in(200, anonymous=302),
+        ("POST", "/notifications/read-all/"): everyone(302),
+        ("POST", "/notifications/{notification_id}/read/", "own"): signed_in(302, anonymous=None),
+        ("POST", "/notifications/{notification_id}/read/", "other"): signed_in(404, anonymous=302),
+        ("POST", "/notifications/{notification_id}/read/", "missing"): signed_in(404, anonymous=302),
+        ("GET", "/notifications/unsubscribe/{token}/", "missing"): everyone(400),
+        ("POST", "/notifications/unsubscribe/{token}/", "missing"): everyone(400),
+        ("GET", "/settings/notifications/"): signed_in(200, anonymous=302),
+        ("POST", "/settings/notifications/"): everyone(302),
+    }
+)
+
+
+# --- Messaging (issue 7) --------------------------------------------------------------------------------
+# Every role has a conversation with a partner of its own ("own"); "other" is the bystander's. Objects
+# the matrix does not build (messages, replies, mass messages) are "missing" only. JSON writes called
+# with an empty body are 422 once authenticated (validation runs before the object is looked up).
+# Creator-only tools (mass messages, inbox settings) are 403 for the other roles.
+def _conversation(user: User) -> str:
+    from fanclub.messaging import services as messaging_services
+
+    partner = account_services.user_create(
+        email=f"partner.{user.handle}@example.com", handle=f"partner.{user.handle}", password=PASSWORD
+    )
+    return str(messaging_services.conversation_open(user=user, handle=partner.handle).conversation_id)
+
+
+def creators_only(status: int, *, others: int = 403, anonymous: int = 401) -> Expect:
+    return {
+        "anonymous": anonymous,
+        "fan": others,
+        "creator": status,
+        "other_creator": status,
+        "moderator": others,
+        "admin": others,
+    }
+
+
+OBJECTS["conversation_id"] = _conversation
+TARGETS["conversation_id"] = owned("conversation_id", missing="999999")
+for _parameter in ("message_id", "reply_id", "mass_message_id"):
+    TARGETS.setdefault(_parameter, missing_only("999999"))
+_M = "/api/v1/messaging"
+_CONV = f"{_M}/conversations/{{conversation_id}}"
+POLICY.update(
+    {
+        ("GET", f"{_M}/conversations"): signed_in(200),
+        ("POST", f"{_M}/conversations"): signed_in(422),
+        ("GET", _CONV, "own"): signed_in(200, anonymous=None),
+        ("GET", _CONV, "other"): signed_in(404),
+        ("GET", _CONV, "missing"): signed_in(404),
+        ("GET", f"{_CONV}/messages", "own"): signed_in(200, anonymous=None),
+        ("GET", f"{_CONV}/messages", "other"): signed_in(404),
+        ("GET", f"{_CONV}/messages", "missing"): signed_in(404),
+        ("POST", f"{_CONV}/messages", "own"): Row(signed_in(201, anonymous=None), body={"text": "matrix"}),
+        ("POST", f"{_CONV}/messages", "other"): Row(signed_in(404), body={"text": "matrix"}),
+        ("POST", f"{_CONV}/messages", "missing"): Row(signed_in(404), body={"text": "matrix"}),
+        ("POST", f"{_CONV}/read", "own"): signed_in(200, anonymous=None),
+        ("POST", f"{_CONV}/read", "other"): signed_in(404),
+        ("POST", f"{_CONV}/read", "missing"): signed_in(404),
+        ("POST", f"{_CONV}/tips", "missing"): signed_in(422),
+        ("POST", f"{_M}/messages/{{message_id}}/unlock", "missing"): signed_in(422),
+        ("POST", f"{_M}/messages/{{message_id}}/report", "missing"): signed_in(422),
+        ("GET", f"{_M}/unread"): signed_in(200),
+        ("GET", f"{_M}/settings"): signed_in(200),
+        ("PUT", f"{_M}/settings"): signed_in(422),
+        ("GET", f"{_M}/saved-replies"): signed_in(200),
+        ("POST", f"{_M}/saved-replies"): signed_in(422),
+        ("DELETE", f"{_M}/saved-replies/{{reply_id}}", "missing"): signed_in(404),
+        ("POST", f"{_M}/mass-messages/preview"): signed_in(422),
+        ("GET", f"{_M}/mass-messages"): creators_only(200),
+        ("POST", f"{_M}/mass-messages"): signed_in(422),
+        ("GET", f"{_M}/mass-messages/{{mass_message_id}}", "missing"): creators_only(404),
+        # Pages
+        ("GET", "/messages/"): signed_in(200, anonymous=302),
+        ("POST", "/messages/start/"): signed_in(404, anonymous=302),  # no handle: no such user
+        ("GET", "/messages/settings/"): creators_only(200, anonymous=302),
+        ("POST", "/messages/settings/"): creators_only(422, anonymous=302),
+        ("GET", "/messages/{conversation_id}/", "own"): signed_in(200, anonymous=None),
+        ("GET", "/messages/{conversation_id}/", "other"): signed_in(404, anonymous=302),
+        ("GET", "/messages/{conversation_id}/", "missing"): signed_in(404, anonymous=302),
+        # Without text the page comes back with the error (a redirect to the conversation).
+        ("POST", "/messages/{conversation_id}/send/", "own"): signed_in(302, anonymous=None),
+        ("POST", "/messages/{conversation_id}/send/", "other"): signed_in(404, anonymous=302),
+        ("POST", "/messages/{conversation_id}/send/", "missing"): signed_in(404, anonymous=302),
+        ("GET", "/messages/{conversation_id}/m/{message_id}/", "missing"): signed_in(404, anonymous=302),
+        # The partner is not a creator: no tips.
+        ("GET", "/messages/{conversation_id}/tip/", "own"): signed_in(404, anonymous=None),
+        ("GET", "/messages/{conversation_id}/tip/", "other"): signed_in(404, anonymous=302),
+        ("POST", "/messages/{conversation_id}/tip/", "missing"): signed_in(404, anonymous=302),
+        ("GET", "/messages/unlock/{message_id}/", "missing"): signed_in(404, anonymous=302),
+        ("POST", "/messages/unlock/{message_id}/", "missing"): signed_in(404, anonymous=302),
+        ("POST", "/messages/report/{message_id}/", "missing"): signed_in(404, anonymous=302),
+        ("GET", "/studio/mass-messages/"): creators_only(200, anonymous=302),
+        ("POST", "/studio/mass-messages/"): creators_only(422, anonymous=302),
+        ("POST", "/studio/mass-messages/preview/"): creators_only(200, anonymous=302),
+    }
+)

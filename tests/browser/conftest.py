@@ -57,3 +57,20 @@ def websocket_server(settings) -> Iterator[int]:
     yield port
     server.should_exit = True
     thread.join(10)
+
+
+@pytest.fixture
+def redis_channel_layer(settings, redis_url: str) -> Iterator[None]:
+    """Jobs (another thread) and uvicorn exchange socket events through Redis, as in production;
+    the read timeout outlasts channels_redis's 5 s blocking receive (see config/settings.py)."""
+    from channels.layers import channel_layers
+
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": redis_url, "socket_timeout": 15}]},
+        }
+    }
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
