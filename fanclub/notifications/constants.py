@@ -34,7 +34,7 @@ MESSAGE = Kind.MESSAGE.value
 KINDS: tuple[str, ...] = tuple(Kind.values)
 CHANNELS: tuple[str, ...] = ("in_app", "email", "push")
 
-# Defaults for a user who never saved preferences: everything in-app; email for what concerns money,
+# Defaults for a user who never saved preferences: everything in-app but messages (see below); email for what concerns money,
 # audience and moderation; push for what a person would want on their phone at once.
 DEFAULTS: dict[str, dict[str, bool]] = {
     NEW_FOLLOWER: {"in_app": True, "email": False, "push": True},
@@ -46,7 +46,9 @@ DEFAULTS: dict[str, dict[str, bool]] = {
     PAYMENT_PROBLEM: {"in_app": True, "email": True, "push": True},
     PAYOUT_SENT: {"in_app": True, "email": True, "push": False},
     MODERATION_RESULT: {"in_app": True, "email": True, "push": True},
-    MESSAGE: {"in_app": True, "email": False, "push": True},
+    # Messages have their own inbox and unread badge (updated by the message frame itself), so by
+    # default a message is not also listed in-app (nor pushed to every open tab a second time).
+    MESSAGE: {"in_app": False, "email": False, "push": True},
 }
 
 # Kinds whose in-app notice cannot be switched off (money and moderation outcomes must be seen).

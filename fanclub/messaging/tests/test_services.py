@@ -514,9 +514,15 @@ def test_partitions_ensure_creates_months_ahead_and_moves_default_rows(fan, crea
 
 
 def test_a_new_message_notifies_the_recipient_after_commit(fan, creator, django_capture_on_commit_callbacks):
+    from fanclub.notifications import services as notification_services
     from fanclub.notifications.models import Notification
 
     participant = open_conversation(fan, creator)
+    with django_capture_on_commit_callbacks(execute=True):
+        send(fan, participant, "by default only the inbox badge")
+    assert not Notification.objects.exists()  # messages are not listed in-app unless chosen
+
+    notification_services.preferences_update(user_id=creator.pk, preferences={"message": {"in_app": True}})
     with django_capture_on_commit_callbacks(execute=True):
         message = send(fan, participant, "ping me")
         assert not Notification.objects.exists()  # nothing before the commit
