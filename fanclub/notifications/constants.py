@@ -34,8 +34,9 @@ MESSAGE = Kind.MESSAGE.value
 KINDS: tuple[str, ...] = tuple(Kind.values)
 CHANNELS: tuple[str, ...] = ("in_app", "email", "push")
 
-# Defaults for a user who never saved preferences: everything in-app but messages (see below); email for what concerns money,
-# audience and moderation; push for what a person would want on their phone at once.
+# Defaults for a user who never saved preferences: everything in-app but messages (see below);
+# email for what concerns money, audience and moderation; push for what a person would want on
+# their phone at once.
 DEFAULTS: dict[str, dict[str, bool]] = {
     NEW_FOLLOWER: {"in_app": True, "email": False, "push": True},
     NEW_SUBSCRIBER: {"in_app": True, "email": True, "push": True},
