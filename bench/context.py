@@ -339,6 +339,21 @@ def _without_platform_variables(environ: dict[str, str] | os._Environ[str]) -> d
     return {name: value for name, value in environ.items() if name not in seen}
 
 
+def private_database_env(*, prefix: str, base: dict[str, str]) -> tuple[Path, dict[str, str]]:
+    """For an entry run on its own (``python -m bench.<module>``): a temporary work directory
+    (removed at exit), an embedded PostgreSQL of its own under it, migrated, no demo data. Returns
+    the directory and ``base`` plus what the platform needs to reach that database."""
+    work_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    # Exit hooks run last-registered first: the database's own hook stops PostgreSQL before this.
+    atexit.register(shutil.rmtree, work_dir, True)
+    env = {**base, "DATA_DIR": str(work_dir / "data"), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env.pop("DATABASE_URL", None)
+    database = dbserver.ensure_embedded_server(work_dir / "data")
+    env[dbserver.SOCKET_ENV] = database.socket_dir
+    _manage(["migrate", "--noinput"], env=env)
+    return work_dir, env
+
+
 def _manage(arguments: list[str], *, env: dict[str, str]) -> None:
     completed = subprocess.run(
         [sys.executable, "manage.py", *arguments],

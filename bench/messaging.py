@@ -392,31 +392,22 @@ class _Standalone:
 def main() -> int:
     """Run the entry alone, on a fresh private PostgreSQL (migrated, no demo data). The production
     configuration is the one `make bench` uses; VAPID_* keys are taken from this environment."""
-    import atexit
     import secrets
-    import tempfile
     from types import SimpleNamespace
 
-    from bench.context import PRODUCTION_ENV, _manage, _without_platform_variables
-    from fanclub.core import dbserver
+    from bench.context import PRODUCTION_ENV, _without_platform_variables, private_database_env
 
-    work_dir = Path(tempfile.mkdtemp(prefix="fanclub-bench-messaging-"))
-    atexit.register(shutil.rmtree, work_dir, True)
     keys = {
         name: os.environ[name] for name in ("VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY") if name in os.environ
     }
-    ours_env = {
+    base = {
         **_without_platform_variables(os.environ),
         **PRODUCTION_ENV,
         **keys,
         "SECRET_KEY": secrets.token_urlsafe(45),
         "BILLING_SANDBOX_WEBHOOK_SECRET": secrets.token_urlsafe(32),
-        "DATA_DIR": str(work_dir / "data"),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
     }
-    database = dbserver.ensure_embedded_server(work_dir / "data")
-    ours_env[dbserver.SOCKET_ENV] = database.socket_dir
-    _manage(["migrate", "--noinput"], env=ours_env)
+    work_dir, ours_env = private_database_env(prefix="fanclub-bench-messaging-", base=base)
     bare_env = {**_without_platform_variables(os.environ), "SECRET_KEY": ours_env["SECRET_KEY"]}
     quick = os.environ.get("BENCH_QUICK", "") in ("1", "true")
     context = _Standalone(work_dir, ours_env, bare_env, SimpleNamespace(quick=quick))

@@ -28,7 +28,7 @@ import subprocess
 import sys
 from typing import Any
 
-from bench.context import BASE_DIR, Context
+from bench.context import BASE_DIR, Context, private_database_env
 
 _CODE = r"""
 import json, time
@@ -208,34 +208,9 @@ def measure(env: dict[str, str]) -> dict[str, Any]:
 def main() -> None:
     """``python -m bench.notifications``: the same measurement in a private embedded PostgreSQL of its
     own (migrated, no demo data), for when the full bench context is not needed."""
-    import atexit
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    from fanclub.core import dbserver
-
-    work_dir = Path(tempfile.mkdtemp(prefix="fanclub-bench-fanout-"))
-    atexit.register(shutil.rmtree, work_dir, True)
-    env = {
-        **os.environ,
-        "FANCLUB_MODE": "development",
-        "DEBUG": "false",
-        "LOG_LEVEL": "WARNING",
-        "DATA_DIR": str(work_dir / "data"),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-    env.pop("DATABASE_URL", None)
-    env.pop("REDIS_URL", None)
-    database = dbserver.ensure_embedded_server(work_dir / "data")
-    env[dbserver.SOCKET_ENV] = database.socket_dir
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"],
-        cwd=BASE_DIR,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    base = {**os.environ, "FANCLUB_MODE": "development", "DEBUG": "false", "LOG_LEVEL": "WARNING"}
+    base.pop("REDIS_URL", None)
+    _, env = private_database_env(prefix="fanclub-bench-fanout-", base=base)
     print(json.dumps(measure(env), default=str))
 
 

@@ -24,7 +24,7 @@ import subprocess
 import sys
 from typing import Any
 
-from bench.context import BASE_DIR, Context
+from bench.context import BASE_DIR, Context, private_database_env
 
 _CODE = r"""
 import json, time
@@ -184,33 +184,8 @@ def measure(env: dict[str, str]) -> dict[str, Any]:
 def main() -> None:
     """``python -m bench.rankings``: the same measurement in a private embedded PostgreSQL of its own
     (migrated, no demo data), for when the full bench context is not needed."""
-    import atexit
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    from fanclub.core import dbserver
-
-    work_dir = Path(tempfile.mkdtemp(prefix="fanclub-bench-rankings-"))
-    atexit.register(shutil.rmtree, work_dir, True)
-    env = {
-        **os.environ,
-        "FANCLUB_MODE": "development",
-        "DEBUG": "false",
-        "LOG_LEVEL": "WARNING",
-        "DATA_DIR": str(work_dir / "data"),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-    env.pop("DATABASE_URL", None)
-    database = dbserver.ensure_embedded_server(work_dir / "data")
-    env[dbserver.SOCKET_ENV] = database.socket_dir
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"],
-        cwd=BASE_DIR,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    base = {**os.environ, "FANCLUB_MODE": "development", "DEBUG": "false", "LOG_LEVEL": "WARNING"}
+    _, env = private_database_env(prefix="fanclub-bench-rankings-", base=base)
     print(json.dumps(measure(env), default=str))
 
 

@@ -17,21 +17,16 @@ signed-in fan (whose access rules add EXISTS subqueries). Entry ``search`` in be
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from bench import report
-from bench.context import Context
+from bench.context import Context, private_database_env
 from config.options import BASE_DIR
-from fanclub.core import dbserver
 
 SEED = r"""
 import random, time
@@ -256,28 +251,7 @@ def search(context: Context | _Standalone) -> dict[str, Any]:
 
 
 def main() -> int:
-    work_dir = Path(tempfile.mkdtemp(prefix="fanclub-search-bench-"))
-    # Exit hooks run last-registered first: the database's own hook stops PostgreSQL before this.
-    atexit.register(shutil.rmtree, work_dir, ignore_errors=True)
-    database = dbserver.ensure_embedded_server(work_dir / "data")
-    env = {
-        **os.environ,
-        "DATA_DIR": str(work_dir / "data"),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "LOG_LEVEL": "WARNING",
-        dbserver.SOCKET_ENV: database.socket_dir,
-    }
-    env.pop("DATABASE_URL", None)
-    completed = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"migrate failed:\n{completed.stdout}{completed.stderr}")
+    _, env = private_database_env(prefix="fanclub-search-bench-", base={**os.environ, "LOG_LEVEL": "WARNING"})
     result = search(_Standalone(ours_env=env))
     print("JSON" + json.dumps(result))
     return 0
