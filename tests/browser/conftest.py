@@ -5,7 +5,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -74,3 +76,18 @@ def redis_channel_layer(settings, redis_url: str) -> Iterator[None]:
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+
+
+def in_thread(function: Callable[..., Any], /, **kwargs: Any) -> Any:
+    """Run database work while Playwright's sync API owns this thread's event loop: in another
+    thread with its own connection (closed after, so the test database can be dropped)."""
+    from django.db import connections
+
+    def run() -> Any:
+        try:
+            return function(**kwargs)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result()

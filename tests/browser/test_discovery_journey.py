@@ -9,7 +9,6 @@ followed creators posts (real job worker code, uvicorn socket, Redis channel lay
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from fanclub.content.tests.factories import make_creator, make_post, png_bytes, 
 from fanclub.media import storage
 from fanclub.notifications.models import Notification
 from fanclub.social.models import Follow
+from tests.browser.conftest import in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -66,19 +66,6 @@ def scene(make_user, _setup):
     )
     fan = make_user(handle="journey.fan")
     return {"lena": lena, "marco": marco, "older": older, "newer": newer, "fan": fan}
-
-
-def in_thread(function, /, **kwargs):
-    """Database work while Playwright's loop owns this thread: another thread, its own connection."""
-
-    def run():
-        try:
-            return function(**kwargs)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(run).result()
 
 
 def test_follow_feed_swipe_vote_search_and_live_notification(

@@ -3,33 +3,17 @@ socket through uvicorn, Redis channel layer, headless Chromium)."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from django.conf import settings as django_settings
-from django.db import connections
 from django.test import Client
 
 from fanclub.accounts import services as account_services
 from fanclub.content import services as content_services
 from fanclub.creators import services as creator_services
 from fanclub.social import services as social_services
+from tests.browser.conftest import in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def in_thread(function, /, **kwargs):
-    """Playwright's sync API runs an event loop in this thread: database work goes to another one
-    (its own connection; the test database is transactional, so every write is committed)."""
-
-    def run():
-        try:
-            return function(**kwargs)
-        finally:
-            connections.close_all()  # this thread's connection, so the test database can be dropped
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(run).result()
 
 
 def _audience() -> tuple[object, object]:
