@@ -60,22 +60,26 @@ print("RESULT " + json.dumps({"conversation": conversation.conversation_id,
 
 OURS_SENDER = """
 import json, sys, time, uuid
-from django.db import transaction
 from fanclub.accounts.models import User
+from fanclub.core import realtime
 from fanclub.messaging import services
 sender = User.objects.get(handle="bench.sender")
+# Note when the pushes start: the first after-commit callback of the send (the service commits on
+# its own, as it does for an API request; an outer transaction here would add savepoints).
+committed = []
+group_send_many = realtime.group_send_many
+def noted(messages):
+    committed.append(time.time())
+    group_send_many(messages)
+realtime.group_send_many = noted
 print("READY", flush=True)
 for line in sys.stdin:
-    committed = []
+    committed.clear()
     t0 = time.time()
-    # The outer block only lets us note the commit time: its callback runs first at commit,
-    # before the service's own (the socket pushes, then the notification).
-    with transaction.atomic():
-        transaction.on_commit(lambda: committed.append(time.time()))
-        message = services.message_send(
-            sender=sender, conversation_id=CONVERSATION, text=line.strip() + " " + TEXT,
-            client_id=uuid.uuid4().hex,
-        )
+    message = services.message_send(
+        sender=sender, conversation_id=CONVERSATION, text=line.strip() + " " + TEXT,
+        client_id=uuid.uuid4().hex,
+    )
     print(json.dumps({"t0": t0, "t1": time.time(), "committed": committed[0], "id": message.pk}), flush=True)
 """
 
@@ -133,7 +137,8 @@ def _redis(work_dir: Path) -> Iterator[str]:
 
 
 @contextmanager
-def _uvicorn(application: str, env: dict[str, str], log: Path) -> Iterator[int]:
+def _uvicorn(application: str, env: dict[str, str], log: Path) -> Iterator[tuple[int, int]]:
+    """Yields (port, pid): one uvicorn process, no workers, so the pid is the server's."""
     port = servers.free_port()
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -169,7 +174,7 @@ def _uvicorn(application: str, env: dict[str, str], log: Path) -> Iterator[int]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"uvicorn {application} did not start; see {log}") from None
                 time.sleep(0.1)
-        yield port
+        yield port, process.pid
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -252,34 +257,49 @@ async def _receive(ws: Any, tag: str) -> float:
             return time.time()
 
 
-async def _round(sockets: list[Any], helper: Helper, tag: str) -> tuple[float, float, float]:
-    """(time to last delivery, time the sender spent in its call, last delivery after the commit)
-    for one message (bare: no commit, the third is the first)."""
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+Round = tuple[float, float, float, float]
+
+
+async def _round(sockets: list[Any], helper: Helper, tag: str, server_pid: int) -> Round:
+    """(time to last delivery, time the sender spent in its call, last delivery after the commit,
+    CPU the server process spent meanwhile) for one message (bare: no commit, the third is the
+    first). The server's CPU barely moves with other load on the machine, unlike the times."""
     waiting = [asyncio.ensure_future(_receive(ws, tag)) for ws in sockets]
     await asyncio.sleep(0)
+    cpu_before = _cpu_seconds(server_pid)
     sent = await asyncio.get_running_loop().run_in_executor(None, helper.send, tag)
     arrivals = await asyncio.wait_for(asyncio.gather(*waiting), timeout=120)
+    server_cpu = _cpu_seconds(server_pid) - cpu_before
     last = max(arrivals)
     start = float(sent["t0"])
-    return last - start, float(sent["t1"]) - start, last - float(sent.get("committed", start))
+    return last - start, float(sent["t1"]) - start, last - float(sent.get("committed", start)), server_cpu
 
 
 async def _measure(
-    n: int, rounds: int, ours: tuple[int, str, Helper], bare: tuple[int, Helper]
-) -> dict[str, list[tuple[float, float, float]]]:
+    n: int, rounds: int, ours: tuple[tuple[int, int], str, Helper], bare: tuple[tuple[int, int], Helper]
+) -> dict[str, list[Round]]:
     """Both sets of N sockets open at once; rounds alternate ours and bare, so drifting background
     load on a shared machine hits both alike."""
-    ours_port, cookie, ours_helper = ours
-    bare_port, bare_helper = bare
+    (ours_port, ours_pid), cookie, ours_helper = ours
+    (bare_port, bare_pid), bare_helper = bare
     ours_sockets = await _open(ours_port, n, cookie)
     bare_sockets = await _open(bare_port, n, None)
     try:
-        await _round(ours_sockets, ours_helper, f"warm-ours{n}-")  # connections and caches warm
-        await _round(bare_sockets, bare_helper, f"warm-bare{n}-")
-        result: dict[str, list[tuple[float, float, float]]] = {"ours": [], "bare": []}
+        await _round(ours_sockets, ours_helper, f"warm-ours{n}-", ours_pid)  # connections and caches warm
+        await _round(bare_sockets, bare_helper, f"warm-bare{n}-", bare_pid)
+        result: dict[str, list[Round]] = {"ours": [], "bare": []}
         for i in range(rounds):
-            result["ours"].append(await _round(ours_sockets, ours_helper, f"r{i}-ours{n}-"))
-            result["bare"].append(await _round(bare_sockets, bare_helper, f"r{i}-bare{n}-"))
+            result["ours"].append(await _round(ours_sockets, ours_helper, f"r{i}-ours{n}-", ours_pid))
+            result["bare"].append(await _round(bare_sockets, bare_helper, f"r{i}-bare{n}-", bare_pid))
         return result
     finally:
         await asyncio.gather(*[ws.close() for ws in ours_sockets + bare_sockets], return_exceptions=True)
@@ -328,10 +348,10 @@ def fanout(context: Context) -> dict[str, Any]:
         with (
             _uvicorn(
                 "config.asgi:application", ours_env, context.work_dir / "messaging-ours.log"
-            ) as ours_port,
+            ) as ours_server,
             _uvicorn(
                 "bench.messaging_bare:application", bare_env, context.work_dir / "messaging-bare.log"
-            ) as bare_port,
+            ) as bare_server,
         ):
             ours_helper = Helper(ours_code, ours_env, django_shell=True)
             bare_helper = Helper(bare_code, bare_env, django_shell=False)
@@ -343,19 +363,28 @@ def fanout(context: Context) -> dict[str, Any]:
                 for n in _sizes():
                     measured = asyncio.run(
                         _measure(
-                            n, rounds, (ours_port, prepared["cookie"], ours_helper), (bare_port, bare_helper)
+                            n,
+                            rounds,
+                            (ours_server, prepared["cookie"], ours_helper),
+                            (bare_server, bare_helper),
                         )
                     )
-                    ours_s = statistics.median(t for t, _, _ in measured["ours"])
-                    bare_s = statistics.median(t for t, _, _ in measured["bare"])
-                    ours_send = statistics.median(t for _, t, _ in measured["ours"])
-                    after_commit = statistics.median(t for _, _, t in measured["ours"])
+                    ours_s = statistics.median(t for t, _, _, _ in measured["ours"])
+                    bare_s = statistics.median(t for t, _, _, _ in measured["bare"])
+                    ours_send = statistics.median(t for _, t, _, _ in measured["ours"])
+                    after_commit = statistics.median(t for _, _, t, _ in measured["ours"])
+                    ours_cpu = statistics.median(c for _, _, _, c in measured["ours"])
+                    bare_cpu = statistics.median(c for _, _, _, c in measured["bare"])
                     ratio = bare_s / ours_s
                     results["sizes"][str(n)] = {
-                        "ours_seconds": [t for t, _, _ in measured["ours"]],
-                        "bare_seconds": [t for t, _, _ in measured["bare"]],
-                        "ours_send_call_seconds": [t for _, t, _ in measured["ours"]],
-                        "ours_after_commit_seconds": [t for _, _, t in measured["ours"]],
+                        "ours_seconds": [t for t, _, _, _ in measured["ours"]],
+                        "bare_seconds": [t for t, _, _, _ in measured["bare"]],
+                        "ours_send_call_seconds": [t for _, t, _, _ in measured["ours"]],
+                        "ours_after_commit_seconds": [t for _, _, t, _ in measured["ours"]],
+                        "ours_server_cpu_seconds": [c for _, _, _, c in measured["ours"]],
+                        "bare_server_cpu_seconds": [c for _, _, _, c in measured["bare"]],
+                        "ours_server_cpu_median_ms": ours_cpu * 1000,
+                        "bare_server_cpu_median_ms": bare_cpu * 1000,
                         "ours_after_commit_median_ms": after_commit * 1000,
                         "after_commit_ratio": bare_s / after_commit,
                         "ours_median_ms": ours_s * 1000,
@@ -370,7 +399,9 @@ def fanout(context: Context) -> dict[str, Any]:
                         f"{n:>6} {ours_s * 1000:>17.1f} ms {n / ours_s:>9.0f} {bare_s * 1000:>17.1f} ms "
                         f"{n / bare_s:>9.0f} {ratio:>5.2f}x {'ok' if ratio >= GOAL else 'BELOW GOAL'}"
                         f"   (ours: send call {ours_send * 1000:.1f} ms; last delivery "
-                        f"{after_commit * 1000:.1f} ms after commit = {bare_s / after_commit:.2f}x bare)",
+                        f"{after_commit * 1000:.1f} ms after commit = {bare_s / after_commit:.2f}x bare; "
+                        f"server CPU per message: ours {ours_cpu * 1000:.0f} ms, "
+                        f"bare {bare_cpu * 1000:.0f} ms)",
                         flush=True,
                     )
             finally:

@@ -127,9 +127,26 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
                 exc.code, exc.message, details=exc.details, frame_type=frame_type, echo=content.get("id")
             )
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels runs ``close_old_connections`` in a thread before every handler (a hop through
+        the one thread-sensitive executor, for every socket a group event reaches). Relaying a user
+        event touches no database, so it skips that hop; everything else is dispatched as usual
+        (frame handlers reach the database through ``database_sync_to_async``, which closes old
+        connections itself)."""
+        if message.get("type") == "user.event":
+            await self.user_event(message)
+            return
+        await super().dispatch(message)
+
     async def user_event(self, message: dict[str, Any]) -> None:
-        """Handler for events sent to the user's group with type "user.event"."""
-        await self.send_json(message["payload"])
+        """Handler for events sent to the user's group with type "user.event": ``text`` is the
+        frame already encoded by the sender (``realtime.user_event_encoded``: encoded once for all
+        the user's sockets), ``payload`` a JSON object to encode here."""
+        text = message.get("text")
+        if isinstance(text, str):
+            await self.send(text_data=text)
+        else:
+            await self.send_json(message["payload"])
 
     async def send_error(self, code: str, message: str, **extra: Any) -> None:
         """An error frame (handlers use it for refusals that are not exceptions)."""

@@ -16,6 +16,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.core.cache import cache
 
+from fanclub.core import realtime
 from fanclub.core.consumers import (
     NotificationConsumer,
     register_connection_hooks,
@@ -62,10 +63,9 @@ async def typing(consumer: NotificationConsumer, frame: dict[str, Any]) -> None:
         raise ApiError("You cannot message this user.", code="blocked", status=403)
     await consumer.channel_layer.group_send(
         user_group(other_id),
-        {
-            "type": "user.event",
-            "payload": {"type": "typing", "conversationId": conversation_id, "userId": consumer.user.pk},
-        },
+        realtime.user_event_encoded(
+            {"type": "typing", "conversationId": conversation_id, "userId": consumer.user.pk}
+        ),
     )
 
 

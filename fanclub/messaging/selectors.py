@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 
+from fanclub.accounts.models import User
 from fanclub.core.errors import NotFound
 from fanclub.core.pagination import Page, paginate
 from fanclub.messaging.constants import RESUME_LIMIT, RESUME_LOOKBACK_SECONDS, Gate
@@ -41,6 +43,69 @@ def participant_get(*, user: Any, conversation_id: Any) -> Participant:
     if participant is None:
         raise NotFound("No such conversation.")
     return participant
+
+
+@dataclass(frozen=True)
+class SendTarget:
+    """What a send checks about one of the sender's conversations (``send_target``)."""
+
+    conversation_id: int
+    recipient: Any  # the other user (accounts.User)
+    gate: MessagingSettings  # the recipient's inbox gate (an unsaved OPEN one when they have none)
+    is_blocked: bool  # a block either way between sender and recipient
+    replayed_message_id: int | None  # the message an earlier send with this clientId made
+
+
+# Raw SQL: the same lookup through the ORM cost about 1.7 ms more CPU per send in query building
+# and compiling (cProfile), which is most of a send's Python time.
+_SEND_TARGET_SQL = """
+SELECT u.*,
+       p.conversation_id AS send_conversation_id,
+       s.user_id IS NOT NULL AS send_gate_found, s.gate AS send_gate,
+       s.min_tip_minor AS send_min_tip_minor, s.message_price_minor AS send_message_price_minor,
+       s.currency AS send_gate_currency,
+       EXISTS (SELECT 1 FROM social_block b
+                WHERE (b.blocker_id = %(user)s AND b.blocked_id = p.other_id)
+                   OR (b.blocker_id = p.other_id AND b.blocked_id = %(user)s)) AS send_is_blocked,
+       (SELECT k.message_id FROM messaging_sendkey k
+         WHERE k.sender_id = %(user)s AND k.client_id = %(client_id)s) AS send_replayed_message_id
+  FROM messaging_participant p
+  JOIN accounts_user u ON u.id = p.other_id
+  LEFT JOIN messaging_messagingsettings s ON s.user_id = p.other_id
+ WHERE p.user_id = %(user)s AND p.conversation_id = %(conversation)s
+"""
+
+
+def send_target(*, user: Any, conversation_id: Any, client_id: str = "") -> SendTarget:
+    """One of the sender's conversations with everything a send checks, in one query: the other
+    user, their gate, a block either way, and an earlier send with ``client_id``. 404 like
+    ``participant_get`` (a conversation the user is not in, or a bad id)."""
+    try:
+        conversation_id = int(conversation_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such conversation.") from None
+    params = {"user": user.pk, "conversation": conversation_id, "client_id": client_id}
+    found = list(User.objects.raw(_SEND_TARGET_SQL, params))
+    if not found:
+        raise NotFound("No such conversation.")
+    other: Any = found[0]  # a User, with the extra columns as attributes
+    gate = MessagingSettings(user_id=other.pk, gate=Gate.OPEN)
+    if other.send_gate_found:
+        gate = MessagingSettings(
+            user_id=other.pk,
+            gate=other.send_gate,
+            min_tip_minor=other.send_min_tip_minor,
+            message_price_minor=other.send_message_price_minor,
+            currency=other.send_gate_currency,
+        )
+        gate._state.adding = False
+    return SendTarget(
+        conversation_id=other.send_conversation_id,
+        recipient=other,
+        gate=gate,
+        is_blocked=bool(other.send_is_blocked),
+        replayed_message_id=other.send_replayed_message_id if client_id else None,
+    )
 
 
 def participant_for_pair(*, user_id: int, other_id: int) -> Participant | None:

@@ -229,6 +229,32 @@ def redis_channel_layer(settings, redis_url) -> dict[str, Any]:
     return config
 
 
+async def test_an_encoded_event_is_relayed_as_is_without_a_thread_hop(connect, monkeypatch):
+    import channels.consumer
+
+    hops: list[str] = []
+
+    async def counted() -> None:
+        hops.append("close_old_connections")
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counted)
+    user, socket = await connect("encoded.user")
+    hops.clear()  # the connect was dispatched as usual
+    layer = get_channel_layer()
+    text = realtime.user_event_encoded({"type": "encoded", "n": 1})["text"]
+
+    await layer.group_send(f"user.{user.pk}", {"type": "user.event", "text": text})
+    await layer.group_send(f"user.{user.pk}", {"type": "user.event", "payload": {"type": "plain"}})
+
+    assert (await socket.receive_output(3))["text"] == '{"type":"encoded","n":1}'
+    assert await socket.receive_json_from(timeout=3) == {"type": "plain"}
+    # Channels' per-message close_old_connections hop is skipped: relaying touches no database.
+    assert hops == []
+    await socket.send_json_to({"type": "ping"})
+    assert (await socket.receive_json_from(timeout=3))["type"] == "pong"
+    assert hops == ["close_old_connections"]  # client frames are dispatched as usual
+
+
 async def test_events_cross_processes_through_the_redis_channel_layer(connect, redis_channel_layer):
     from channels_redis.core import RedisChannelLayer
 

@@ -3,13 +3,13 @@ reports. Every send is written to PostgreSQL first and pushed to sockets after c
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from fanclub.accounts.constants import Role
@@ -33,6 +33,7 @@ from fanclub.messaging.models import (
     Message,
     MessageMedia,
     MessageReport,
+    MessagingSettings,
     Participant,
     SendKey,
 )
@@ -135,12 +136,16 @@ def _check_price(*, sender: User, price_minor: int | None, currency: str, media:
         raise _invalid("Unsupported currency.", "currency")
 
 
-def gate_requirement(*, fan: User, creator: User) -> dict[str, Any] | None:
+def gate_requirement(
+    *, fan: User, creator: User, gate: MessagingSettings | None = None
+) -> dict[str, Any] | None:
     """What ``fan`` still needs before writing to ``creator`` (None: nothing). Creators, staff and
-    the creator's own replies are never gated."""
+    the creator's own replies are never gated. ``gate``: the creator's settings when already
+    loaded (read otherwise)."""
     if not _is_creator(creator) or _is_creator(fan) or _is_staff_role(fan):
         return None
-    gate = selectors.settings_for(user_id=creator.pk)
+    if gate is None:
+        gate = selectors.settings_for(user_id=creator.pk)
     if gate.gate == Gate.OPEN:
         return None
     if gate.gate == Gate.SUBSCRIBERS:
@@ -244,10 +249,12 @@ def message_send(
     is paid here through billing with ``payment`` + ``idempotency_key``) and the sender's rate
     limit. ``client_id`` makes a retried send return the first message instead of a second one.
     """
-    participant = selectors.participant_get(user=sender, conversation_id=conversation_id)
     client_id = (client_id or "").strip()[:64]
-    if client_id:
-        replay = _replayed(sender=sender, client_id=client_id)
+    # One query for every lookup of the checks: the conversation (404 when not the sender's), the
+    # recipient and their gate, a block either way, and an earlier send with this clientId.
+    target = selectors.send_target(user=sender, conversation_id=conversation_id, client_id=client_id)
+    if target.replayed_message_id is not None:
+        replay = Message.objects.filter(pk=target.replayed_message_id).first()
         if replay is not None:
             return replay
     text = clean_text(text)
@@ -255,19 +262,22 @@ def message_send(
     if not text and not media:
         raise _invalid("A message needs text or media.", "text", code="empty_message")
     _check_price(sender=sender, price_minor=price_minor, currency=currency, media=media)
-    recipient = participant.other  # joined by participant_get
+    recipient = target.recipient
     if not recipient.is_active:
         raise NotFound("No such conversation.")
-    if social_selectors.is_blocked_either_way(user_id=sender.pk, other_id=recipient.pk):
+    if target.is_blocked:
         raise Blocked("You cannot message this user.")
-    requirement = gate_requirement(fan=sender, creator=recipient)
+    requirement = gate_requirement(fan=sender, creator=recipient, gate=target.gate)
     if requirement is not None and requirement["gate"] != Gate.PRICE:
         raise GateNotMet(requirement["message"], details=requirement)
     if requirement is not None and payment is None:
         raise ApiError(requirement["message"], status=402, code="payment_required", details=requirement)
     rate_limit_check(sender=sender)
+    # A text message is one statement (message_create's), atomic and committed on its own: no
+    # BEGIN/COMMIT round trips. A charge or attachments are more writes: one transaction for all.
+    several_writes = requirement is not None or bool(media)
     try:
-        with transaction.atomic():
+        with transaction.atomic() if several_writes else nullcontext():
             charge = None
             if requirement is not None:
                 charge = _charge_message_price(
@@ -278,7 +288,7 @@ def message_send(
                     key=idempotency_key,
                 )
             message = message_create(
-                conversation_id=participant.conversation_id,
+                conversation_id=target.conversation_id,
                 sender=sender,
                 recipient=recipient,
                 text=text,
@@ -286,14 +296,13 @@ def message_send(
                 price_minor=price_minor,
                 currency=currency if price_minor is not None else "",
                 charge=charge,
+                client_id=client_id,
             )
-            if client_id:
-                SendKey.objects.create(sender=sender, client_id=client_id, message_id=message.pk)
-    except IntegrityError:
-        # The same clientId committed concurrently: that message is the one.
-        replay = _replayed(sender=sender, client_id=client_id) if client_id else None
+    except ClientIdTaken:
+        # The same clientId committed concurrently (the charge, if any, was rolled back).
+        replay = _replayed(sender=sender, client_id=client_id)
         if replay is None:
-            raise
+            raise Conflict("This clientId was already used.", code="client_id_used") from None
         return replay
     return message
 
@@ -323,6 +332,62 @@ def _charge_message_price(
     )
 
 
+class ClientIdTaken(Exception):
+    """``message_create`` was given a ``client_id`` another send of the sender already holds:
+    nothing was written by this call."""
+
+
+# The write of one message in one statement (data-modifying CTEs): the message row, both sides'
+# participant rows (the recipient's unread count, the sender's read marker, both inbox orders and
+# previews), the conversation's last message, and the recipient's unread total as this statement
+# leaves it (for the badge). The id comes first: from the clientId's SendKey row, inserted with
+# ON CONFLICT DO NOTHING, so that a taken key writes nothing at all (no exception, no savepoint),
+# or straight from the table's identity sequence. Both sides are updated by one statement (two
+# UPDATEs, one side after the other, took the two row locks in opposite orders for opposite sends).
+_NEW_ID = "SELECT nextval(pg_get_serial_sequence('messaging_message', 'id')) AS id"
+_NEW_ID_WITH_KEY = """
+    INSERT INTO messaging_sendkey (sender_id, client_id, message_id, created_at)
+    VALUES (%(sender)s, %(client_id)s, nextval(pg_get_serial_sequence('messaging_message', 'id')), %(now)s)
+    ON CONFLICT (sender_id, client_id) DO NOTHING
+    RETURNING message_id AS id"""
+_MESSAGE_WRITE = """
+WITH new_id AS ({new_id}),
+new_message AS (
+    INSERT INTO messaging_message (id, conversation_id, sender_id, recipient_id, kind, text,
+                                   price_minor, currency, tip_minor, charge_id, mass_message_id,
+                                   created_at)
+    SELECT id, %(conversation)s, %(sender)s, %(recipient)s, %(kind)s, %(text)s, %(price)s,
+           %(currency)s, %(tip)s, %(charge)s, %(mass)s, %(now)s
+      FROM new_id
+    RETURNING id
+),
+sides AS (
+    UPDATE messaging_participant AS p
+       SET unread_count = p.unread_count + (p.user_id = %(recipient)s)::integer,
+           last_read_message_id = CASE WHEN p.user_id = %(sender)s THEN m.id
+                                       ELSE p.last_read_message_id END,
+           last_message_at = %(now)s,
+           last_message_preview = %(preview)s
+      FROM new_message AS m
+     WHERE p.conversation_id = %(conversation)s
+    RETURNING p.user_id, p.unread_count
+),
+conversation AS (
+    UPDATE messaging_conversation AS c
+       SET last_message_id = m.id, last_message_at = %(now)s
+      FROM new_message AS m
+     WHERE c.id = %(conversation)s
+)
+SELECT m.id,
+       coalesce((SELECT unread_count FROM sides WHERE user_id = %(recipient)s), 0)
+       + (SELECT coalesce(sum(unread_count), 0) FROM messaging_participant
+           WHERE user_id = %(recipient)s AND unread_count > 0 AND conversation_id <> %(conversation)s)
+  FROM new_message AS m
+"""
+MESSAGE_WRITE_SQL = _MESSAGE_WRITE.format(new_id=_NEW_ID)
+MESSAGE_WRITE_WITH_KEY_SQL = _MESSAGE_WRITE.format(new_id=_NEW_ID_WITH_KEY)
+
+
 def message_create(
     *,
     conversation_id: int,
@@ -337,13 +402,17 @@ def message_create(
     charge: Any = None,
     mass_message_id: int | None = None,
     notify: bool = True,
+    client_id: str = "",
 ) -> Message:
-    """Write one message and its side effects, in the caller's transaction: attachments and vault
-    usage, both participants (unread count with F(), inbox order, preview), the conversation's
-    last message, the socket pushes and the notification after commit."""
+    """Write one message and its side effects, in the caller's transaction: the message and both
+    participants (unread count, inbox order, preview) and the conversation's last message in one
+    statement, then attachments and vault usage; the socket pushes and the notification after
+    commit. A text message alone needs no transaction around it; with ``media`` the caller must
+    hold one. ``client_id``: recorded as the sender's SendKey; ``ClientIdTaken`` when it is taken
+    (nothing written)."""
     media = media or []
     now = timezone.now()
-    message = Message.objects.create(
+    message = Message(
         conversation_id=conversation_id,
         sender=sender,
         recipient=recipient,
@@ -356,6 +425,30 @@ def message_create(
         mass_message_id=mass_message_id,
         created_at=now,
     )
+    preview = _preview(message, media)
+    params = {
+        "conversation": conversation_id,
+        "sender": sender.pk,
+        "recipient": recipient.pk,
+        "kind": kind,
+        "text": text,
+        "price": price_minor,
+        "currency": currency,
+        "tip": tip_minor,
+        "charge": charge.pk if charge is not None else None,
+        "mass": mass_message_id,
+        "now": now,
+        "preview": preview,
+        "client_id": client_id,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(MESSAGE_WRITE_WITH_KEY_SQL if client_id else MESSAGE_WRITE_SQL, params)
+        row = cursor.fetchone()
+    if row is None:
+        raise ClientIdTaken(client_id)
+    message.pk, unread_total = int(row[0]), int(row[1])
+    message._state.adding = False
+    message._state.db = connection.alias
     if media:
         MessageMedia.objects.bulk_create(
             [MessageMedia(message=message, media=item, position=index) for index, item in enumerate(media)]
@@ -366,26 +459,18 @@ def message_create(
                 media_id=item.pk,
                 target_type=TARGET_TYPE,
                 target_id=str(message.pk),
-                label=_preview(message, media),
+                label=preview,
             )
     message.attachment_list = [  # type: ignore[attr-defined]
         MessageMedia(message=message, media=item, position=i) for i, item in enumerate(media)
-    ]  # type: ignore[attr-defined]
-    preview = _preview(message, media)
-    Participant.objects.filter(conversation_id=conversation_id, user_id=recipient.pk).update(
-        unread_count=F("unread_count") + 1, last_message_at=now, last_message_preview=preview
-    )
-    Participant.objects.filter(conversation_id=conversation_id, user_id=sender.pk).update(
-        last_read_message_id=message.pk, last_message_at=now, last_message_preview=preview
-    )
-    Conversation.objects.filter(pk=conversation_id).update(last_message_id=message.pk, last_message_at=now)
+    ]
     access = None
     if price_minor is not None and media:
         owned = selectors.owned_media_ids(
             fan_id=recipient.pk, media_ids={m.pk for m in media}, exclude_messages=set()
         )
         access = {"unlocked_ids": set(), "owned_media_ids": owned}
-    message_push_on_commit(message=message, access=access)
+    message_push_on_commit(message=message, access=access, unread_total=unread_total)
     if notify:
         _notify(message=message, preview=preview)
     return message

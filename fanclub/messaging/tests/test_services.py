@@ -131,6 +131,110 @@ def test_client_id_makes_a_retried_send_return_the_first_message(fan, creator):
     assert Participant.objects.get(user=creator).unread_count == 1
 
 
+def test_a_text_send_is_two_statements(fan, creator, django_assert_num_queries):
+    participant = open_conversation(fan, creator)
+
+    # 1: the conversation, the recipient and their gate, blocks, an earlier send with this clientId;
+    # 2: the message, its SendKey, both sides, the conversation and the badge count, one statement.
+    with django_assert_num_queries(2):
+        message = send(fan, participant, "two statements", client_id="c-2")
+    # A retry: the lookup finds the key, then the first message.
+    with django_assert_num_queries(2):
+        assert send(fan, participant, "two statements", client_id="c-2").pk == message.pk
+
+    theirs, mine = Participant.objects.get(user=creator), Participant.objects.get(user=fan)
+    assert (theirs.unread_count, theirs.last_message_preview, theirs.last_read_message_id) == (
+        1,
+        "two statements",
+        0,
+    )
+    assert (mine.unread_count, mine.last_read_message_id) == (0, message.pk)
+    conversation = Conversation.objects.get()
+    assert (conversation.last_message_id, conversation.last_message_at) == (message.pk, message.created_at)
+    stored = Message.objects.get()
+    assert (stored.pk, stored.created_at, stored.text, stored.kind) == (
+        message.pk,
+        message.created_at,
+        "two statements",
+        "text",
+    )
+
+
+def test_a_gated_send_reads_the_gate_with_the_conversation(fan, creator, django_assert_num_queries):
+    services.settings_update(user=creator, gate=Gate.SUBSCRIBERS)
+    tier = creator_services.tier_create(user=creator, name="Gold", price_minor=500)
+    creator_services.membership_grant(creator=creator, fan=fan, tier_id=tier.pk)
+    participant = open_conversation(fan, creator)
+
+    with django_assert_num_queries(3):  # + the active membership
+        send(fan, participant, "subscriber here")
+
+
+def _send_racing_a_committed_key(monkeypatch):
+    """Make the next send's lookup miss its clientId, as when a concurrent send with the same key
+    commits between the lookup and the write."""
+    from dataclasses import replace
+
+    real = selectors.send_target
+    monkeypatch.setattr(
+        selectors, "send_target", lambda **kwargs: replace(real(**kwargs), replayed_message_id=None)
+    )
+
+
+def test_a_client_id_taken_after_the_lookup_writes_nothing_and_returns_the_first(fan, creator, monkeypatch):
+    participant = open_conversation(fan, creator)
+    first = send(fan, participant, "first", client_id="race")
+    _send_racing_a_committed_key(monkeypatch)
+
+    again = send(fan, participant, "second", client_id="race")
+
+    assert again.pk == first.pk
+    assert list(Message.objects.values_list("text", flat=True)) == ["first"]
+    assert Participant.objects.get(user=creator).unread_count == 1
+    assert Conversation.objects.get().last_message_id == first.pk
+
+
+def test_a_client_id_taken_after_the_lookup_rolls_the_charge_back(fan, creator, monkeypatch):
+    services.settings_update(user=creator, gate=Gate.PRICE, message_price_minor=300)
+    participant = open_conversation(fan, creator)
+    first = send(fan, participant, "paid", payment=CARD, idempotency_key="p-1", client_id="race")
+    before = _counts()
+    _send_racing_a_committed_key(monkeypatch)
+
+    again = send(fan, participant, "paid again", payment=CARD, idempotency_key="p-2", client_id="race")
+
+    assert again.pk == first.pk
+    assert _counts() == before  # no second message, no second charge
+
+
+def test_the_push_carries_the_unread_total_and_is_encoded_once(
+    fan, creator, make_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    import json
+
+    from fanclub.core import realtime
+
+    other_fan = make_user(handle="dm.other")
+    send(other_fan, open_conversation(other_fan, creator), "one")
+    send(other_fan, open_conversation(other_fan, creator), "two")
+    pushed: list[list[tuple[str, dict]]] = []
+    monkeypatch.setattr(realtime, "group_send_many", pushed.append)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send(fan, open_conversation(fan, creator), "three")
+
+    [messages] = pushed  # one hop for the transaction, the recipient first
+    assert [group for group, _ in messages] == [f"user.{creator.pk}", f"user.{fan.pk}"]
+    assert all(set(event) == {"type", "text"} for _, event in messages)  # JSON text, encoded once
+    recipient_frame = json.loads(messages[0][1]["text"])
+    assert (recipient_frame["type"], recipient_frame["message"]["id"], recipient_frame["unreadCount"]) == (
+        "message.new",
+        message.pk,
+        3,
+    )
+    assert "unreadCount" not in json.loads(messages[1][1]["text"])
+
+
 def test_mark_read_moves_forward_only_and_recounts(fan, creator):
     participant = open_conversation(fan, creator)
     m1, m2, m3 = (send(fan, participant, f"m{i}") for i in range(3))
