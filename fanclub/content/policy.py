@@ -80,6 +80,58 @@ def access_expression(*, user: Any, now: datetime) -> Case:
     )
 
 
+# --- The same policy as SQL text --------------------------------------------------------------------
+# List pages (the home feed's cards) run one hand-written statement, compiled once per process:
+# building the ORM expression above costs more CPU than PostgreSQL spends answering it. These are
+# the SQL twins of ``post_qs_visible_to`` (existence) and ``access_expression`` (``has_access``),
+# over ``content_post p`` joined with its creator as ``accounts_user u``, with the parameters of
+# :func:`sql_params`. ``content/tests/test_policy_sql.py`` checks them against the ORM policy for every
+# access rule x viewer relation; change both together.
+_ACTIVE_MEMBERSHIP_SQL = (
+    f"m.status = '{MembershipStatus.ACTIVE.value}'"
+    " AND (m.current_period_end IS NULL OR m.current_period_end > %(now)s)"
+)
+VISIBLE_SQL = f"""(
+  ((p.state = '{PostState.PUBLISHED.value}' AND p.published_at <= %(now)s AND p.deleted_at IS NULL
+    AND u.is_active AND (p.expires_at IS NULL OR p.expires_at > %(now)s))
+   OR (p.creator_id = %(viewer)s AND p.deleted_at IS NULL))
+  AND (%(country)s = '' OR p.creator_id = %(viewer)s OR NOT EXISTS (
+    SELECT 1 FROM creators_creatorprofile geo WHERE geo.user_id = p.creator_id
+    AND geo.blocked_countries @> ARRAY[%(country)s]::varchar[]))
+  AND NOT EXISTS (SELECT 1 FROM social_block b
+                  WHERE b.blocker_id = %(viewer)s AND b.blocked_id = p.creator_id)
+  AND NOT EXISTS (SELECT 1 FROM social_block b
+                  WHERE b.blocked_id = %(viewer)s AND b.blocker_id = p.creator_id)
+)"""  # noqa: S608 (constants only; values are bound parameters)
+# Same order of tests as ``access_expression``; with ``viewer`` NULL (not signed in) every EXISTS is
+# false and the owner test is NULL, which leaves "public" only, as the anonymous branch there.
+HAS_ACCESS_SQL = f"""CASE
+  WHEN p.creator_id = %(viewer)s THEN true
+  WHEN p.access = '{Access.PUBLIC.value}' THEN true
+  WHEN p.access IN ('{Access.FOLLOWERS.value}', '{Access.SUBSCRIBERS.value}') AND EXISTS (
+    SELECT 1 FROM creators_membership m
+    WHERE m.fan_id = %(viewer)s AND m.creator_id = p.creator_id AND {_ACTIVE_MEMBERSHIP_SQL}) THEN true
+  WHEN p.access = '{Access.FOLLOWERS.value}' AND EXISTS (
+    SELECT 1 FROM social_follow f WHERE f.follower_id = %(viewer)s AND f.creator_id = p.creator_id) THEN true
+  WHEN p.access IN ('{Access.TIERS.value}', '{Access.PPV.value}') AND EXISTS (
+    SELECT 1 FROM creators_membership m JOIN content_post_tiers pt ON pt.tier_id = m.tier_id
+    WHERE m.fan_id = %(viewer)s AND pt.post_id = p.id AND {_ACTIVE_MEMBERSHIP_SQL}) THEN true
+  WHEN p.access = '{Access.PPV.value}' AND EXISTS (
+    SELECT 1 FROM content_postunlock pu WHERE pu.fan_id = %(viewer)s AND pu.post_id = p.id) THEN true
+  ELSE false
+END"""  # noqa: S608
+
+
+def sql_params(*, user: Any, country: str = "", now: datetime | None = None) -> dict[str, Any]:
+    """The parameters of ``VISIBLE_SQL`` / ``HAS_ACCESS_SQL`` for this viewer: ``viewer`` is NULL
+    unless signed in as an active user (as :func:`_signed_in`), ``country`` upper-cased or ''."""
+    return {
+        "viewer": user.pk if _signed_in(user) else None,
+        "now": now or timezone.now(),
+        "country": country.upper(),
+    }
+
+
 def post_qs_visible_to(*, user: Any, country: str = "", now: datetime | None = None) -> QuerySet[Post]:
     """Every post ``user`` may know exists, annotated with ``has_access`` (full view or not).
 

@@ -7,7 +7,6 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query
 
-from fanclub.content import selectors as content_selectors
 from fanclub.content.presenters import post_card
 from fanclub.content.schemas import PostPageOut
 from fanclub.core.pagination import DEFAULT_LIMIT
@@ -32,11 +31,8 @@ def feed_cards(
     page = selectors.feed_list_for_user(
         user=request.user, country=geo.country_for_request(request), cursor=cursor, limit=limit
     )
-    posts = page.items
-    offered = (
-        content_selectors.creator_tiers(creator_ids={post.creator_id for post in posts}) if posts else {}
-    )
-    cards = [post_card(request, post, offered=offered.get(post.creator_id, [])) for post in posts]
+    # The feed's statement brings each creator's offered tiers along (``offered_tier_list``).
+    cards = [post_card(request, post, offered=post.offered_tier_list) for post in page.items]  # type: ignore[attr-defined]
     return cards, page.next_cursor
 
 

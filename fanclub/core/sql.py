@@ -1,0 +1,74 @@
+"""Hand-written statements that PostgreSQL parses and plans once per connection.
+
+Django's psycopg backend binds parameters on the client and never prepares (``prepare_threshold``
+None, for connection poolers), so PostgreSQL plans every statement again: for a list page's card
+statement (a dozen correlated subqueries) planning costs more than running it. :func:`fetch_prepared`
+sends one statement as a server-side prepared statement: psycopg keeps it per connection (and
+re-prepares after a reconnect, ``DISCARD ALL`` or eviction from its cache of 100), PostgreSQL reuses
+the plan. Only for statements whose best plan does not depend on the values (lookups by primary key,
+per-row probes): a plan chosen for one user's data would otherwise be reused for everyone's.
+
+It still goes through Django's cursor wrapper, so execute wrappers (query counting, the metrics
+middleware) and ``django_assert_num_queries`` see it. A pooler in *transaction* mode needs
+protocol-level prepared statements (PgBouncer >= 1.21 with ``max_prepared_statements``); to turn
+preparing off, set ``"prepare_threshold": None`` explicitly in the database's ``OPTIONS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import connection
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from psycopg import Cursor
+from psycopg.types.numeric import Int8
+
+
+class _PreparingCursor(Cursor[Any]):
+    """Server-side binding, every statement prepared (Django's wrapper calls ``execute(sql, params)``)."""
+
+    def execute(
+        self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: Any = None
+    ) -> Any:
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+# psycopg prepares nothing while a connection's threshold is None (Django's default); a threshold no
+# statement reaches keeps automatic preparing off for every other server-binding cursor.
+_NEVER_AUTOMATICALLY = 2**31 - 1
+
+
+class _DebugWrapper(CursorDebugWrapper):
+    """Logs the statement's text (Django reads a client-bound cursor's last query, None here)."""
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        with self.debug_sql(sql, params):
+            return super(CursorDebugWrapper, self).execute(sql, params)
+
+
+def _typed(value: Any) -> Any:
+    # One parameter type per placeholder whatever the value's size (psycopg would pick int2, int4 or
+    # int8 by value, and each combination of types is a prepared statement of its own).
+    if type(value) is int:
+        return Int8(value)
+    if type(value) is list and value and all(type(item) is int for item in value):
+        return [Int8(item) for item in value]
+    return value
+
+
+def fetch_prepared(sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """Every row of ``sql`` (``%(name)s`` placeholders) as a prepared statement on Django's connection."""
+    connection.ensure_connection()
+    if "prepare_threshold" in connection.settings_dict.get("OPTIONS", {}):  # the operator decides
+        if connection.settings_dict["OPTIONS"]["prepare_threshold"] is None:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return list(cursor.fetchall())
+    elif connection.connection.prepare_threshold is None:
+        connection.connection.prepare_threshold = _NEVER_AUTOMATICALLY
+    raw = _PreparingCursor(connection.connection)
+    wrapped = (_DebugWrapper if connection.queries_logged else CursorWrapper)(raw, connection)
+    with wrapped as cursor:
+        cursor.execute(sql, {name: _typed(value) for name, value in params.items()})
+        return list(cursor.fetchall())
