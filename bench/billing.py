@@ -2,13 +2,16 @@
 
 Ours: ``POST /api/v1/billing/tips`` under gunicorn with a session-bound JWT and a fresh
 Idempotency-Key per request (wrk + Lua), card payment through the sandbox processor: per tip an
-idempotency record, the processor's record, the charge, its hold, a journal entry and three postings
-(whose triggers keep the creator's balance cache and check the entry balances at commit), in one
-transaction. The tip service defers no notification job today (there is no notifications app yet),
-so neither side writes one.
+idempotency record (inserted, then given the response), the processor's record, the charge, its
+hold, a journal entry and three postings (whose triggers keep the creator's balance cache and check
+the entry balances at commit) and the creator's tip notification job (procrastinate), in one
+transaction.
 
 Baseline: 16 threads, each with its own psycopg connection, inserting exactly those rows with the
-same triggers, one transaction per tip, no HTTP, no Django. Goal: ours >= 0.5x the baseline's tips/s.
+same triggers (the job through procrastinate's own SQL function), one transaction per tip, no HTTP,
+no Django, no reads (ours also authenticates the token and looks up the creator). It connects with
+Django's connection parameters (so, like ours, no server-side prepared statements; measured: they
+would not change its CPU per tip). Goal: ours >= 0.5x the baseline's tips/s.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench import load, report
+from bench import cpu, load, report
 from bench.context import BASE_DIR, Context
 
 GOAL = 0.5
@@ -74,16 +77,9 @@ function request()
 end
 """
 
-# Raw psycopg: the same rows, one transaction per tip, CONCURRENCY connections.
-_RAW = """
-import json, threading, time, uuid
-import psycopg
-from django.db import connection
-params = connection.get_connection_params()
-conf = json.load(open("PREPARED"))
-fan, creator, acc = conf["fan"], conf["creator"], conf["accounts"]
-DURATION = SECONDS
-SQL = {
+# Raw psycopg: the same rows, one transaction per tip, CONCURRENCY connections. The statements live
+# in RAW_SQL / raw_tip (importable: the in-process CPU comparison in docs/benchmarks.md uses them too).
+RAW_SQL = {
     "record": "INSERT INTO billing_idempotencyrecord (user_id, key, operation, fingerprint, status_code, "
     "response, created_at) VALUES (%s, %s, 'send_tip', %s, 0, NULL, now()) "
     "ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
@@ -91,16 +87,61 @@ SQL = {
     "status, attempts, created_at) VALUES (%s, %s, 'charge', 999, 'USD', 'succeeded', 1, now())",
     "charge": "INSERT INTO billing_charge (id, fan_id, creator_id, kind, funding, status, amount_minor, "
     "fee_minor, fee_bps, currency, refunded_minor, fee_refunded_minor, processor, processor_ref, post_id, "
-    "subscription_id, note, created_at) VALUES (%s, %s, %s, 'tip', 'card', 'succeeded', 999, 200, 2000, "
-    "'USD', 0, 0, 'sandbox', %s, NULL, NULL, 'bench', now())",
+    "subscription_id, note, recipient_id, promotion_id, created_at) VALUES (%s, %s, %s, 'tip', 'card', "
+    "'succeeded', 999, 200, 2000, 'USD', 0, 0, 'sandbox', %s, NULL, NULL, 'bench', NULL, NULL, %s)",
     "hold": "INSERT INTO billing_hold (charge_id, creator_id, currency, remaining_minor, release_at, "
     "released_entry_id) VALUES (%s, %s, 'USD', 799, now() + interval '7 days', NULL)",
     "entry": "INSERT INTO billing_journalentry (kind, memo, charge_id, created_at) "
     "VALUES ('tip', '', %s, now()) RETURNING id",
     "postings": "INSERT INTO billing_posting (entry_id, account_id, amount_minor, currency, created_at) "
     "VALUES (%s, %s, -999, 'USD', now()), (%s, %s, 799, 'USD', now()), (%s, %s, 200, 'USD', now())",
-    "stored": "UPDATE billing_idempotencyrecord SET status_code = 201, response = %s WHERE id = %s",
+    # The creator's tip notification job, as procrastinate defers it (its insert trigger notifies).
+    "job": "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW('notifications', "
+    "'fanclub.notifications.tasks.notify_task', 0, NULL, NULL, %s::jsonb, NULL)"
+    "::procrastinate_job_to_defer_v1])) AS id",
+    "stored": "UPDATE billing_idempotencyrecord SET status_code = 201, response = %s::jsonb WHERE id = %s",
 }
+
+
+def raw_tip(cursor: Any, *, fan: int, creator: int, accounts: dict[str, int], key: str) -> None:
+    """One tip's rows (what the API writes for a card tip), inside the caller's transaction."""
+    import datetime
+    import hashlib
+    import uuid
+
+    reference = f"sb_ch_{uuid.uuid4().hex[:20]}"
+    charge = uuid.uuid4()
+    created = datetime.datetime.now(datetime.UTC)
+    fingerprint = hashlib.sha256(key.encode()).hexdigest()
+    cursor.execute(RAW_SQL["record"], [fan, key, fingerprint])
+    record = cursor.fetchone()[0]
+    cursor.execute(RAW_SQL["sandbox"], [f"charge:{fan}:{key}", reference])
+    cursor.execute(RAW_SQL["charge"], [charge, fan, creator, reference, created])
+    cursor.execute(RAW_SQL["hold"], [charge, creator])
+    cursor.execute(RAW_SQL["entry"], [charge])
+    entry = cursor.fetchone()[0]
+    lines = [entry, accounts["clearing"], entry, accounts["pending"], entry, accounts["fees"]]
+    cursor.execute(RAW_SQL["postings"], lines)
+    data = {"amount_minor": 999, "currency": "USD", "charge_id": str(charge)}
+    job = {"recipient_id": creator, "kind": "tip_received", "actor_id": fan, "data": data}
+    cursor.execute(RAW_SQL["job"], [json.dumps(job)])
+    response = {
+        "id": str(charge), "kind": "tip", "funding": "card", "status": "succeeded", "amountMinor": 999,
+        "feeMinor": 200, "refundedMinor": 0, "currency": "USD", "creatorId": creator, "postId": None,
+        "recipientId": None, "note": "bench", "createdAt": created.isoformat(),
+    }  # fmt: skip
+    cursor.execute(RAW_SQL["stored"], [json.dumps(response), record])
+
+
+_RAW = """
+import json, resource, threading, time, uuid
+import psycopg
+from django.db import connection
+from bench.billing import raw_tip
+params = connection.get_connection_params()
+conf = json.load(open("PREPARED"))
+fan, creator, acc = conf["fan"], conf["creator"], conf["accounts"]
+DURATION = SECONDS
 latencies = []
 lock = threading.Lock()
 def work(worker):
@@ -111,31 +152,22 @@ def work(worker):
         while time.perf_counter() < deadline:
             n += 1
             key = f"raw-{worker}-{n}-{uuid.uuid4().hex[:8]}"
-            ref = f"sb_ch_{uuid.uuid4().hex[:20]}"
-            charge = uuid.uuid4()
             started = time.perf_counter()
             with conn.transaction(), conn.cursor() as cur:
-                cur.execute(SQL["record"], [fan, key, "f" * 64])
-                record = cur.fetchone()[0]
-                cur.execute(SQL["sandbox"], [f"{fan}:{key}", ref])
-                cur.execute(SQL["charge"], [charge, fan, creator, ref])
-                cur.execute(SQL["hold"], [charge, creator])
-                cur.execute(SQL["entry"], [charge])
-                entry = cur.fetchone()[0]
-                lines = [entry, acc["clearing"], entry, acc["pending"], entry, acc["fees"]]
-                cur.execute(SQL["postings"], lines)
-                cur.execute(SQL["stored"], [json.dumps({"id": str(charge), "amountMinor": 999}), record])
+                raw_tip(cur, fan=fan, creator=creator, accounts=acc, key=key)
             local.append(time.perf_counter() - started)
     with lock:
         latencies.extend(local)
 threads = [threading.Thread(target=work, args=(i,)) for i in range(CONCURRENCY)]
-begin = time.perf_counter()
+begin, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
 [t.start() for t in threads]
 [t.join() for t in threads]
-elapsed = time.perf_counter() - begin
+elapsed, used = time.perf_counter() - begin, resource.getrusage(resource.RUSAGE_SELF)
+client_cpu = used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime
 latencies.sort()
 pick = lambda p: latencies[min(len(latencies) - 1, int(len(latencies) * p / 100))] * 1000
-result = {"tips": len(latencies), "seconds": elapsed, "p50_ms": pick(50), "p99_ms": pick(99)}
+result = {"tips": len(latencies), "seconds": elapsed, "p50_ms": pick(50), "p99_ms": pick(99),
+          "client_cpu_seconds": client_cpu}
 print("RESULT " + json.dumps(result))
 """
 
@@ -188,15 +220,25 @@ def tips(context: Context) -> dict[str, Any]:
         url = server.base_url + "/api/v1/billing/tips"
         lua = _TIP_LUA.replace("ACCESS", data["access"])
         _wrk(url, lua.replace("RUN", "warm"), context, context.config.warmup_seconds)
+        window = cpu.CpuWindow({"server": server.process.pid, **context._postgres_pid()})
+        window.begin()
         ours = _wrk(url, lua.replace("RUN", "run"), context, duration)
+        window.end()
+    # CPU per tip (the server's processes and PostgreSQL's; for raw its Python process during the
+    # load loop and PostgreSQL's): steadier than tips/s when other processes share the machine.
+    ours_cpu_ms = (window.seconds["server"] + window.seconds.get("postgres", 0.0)) / ours.requests * 1000
     raw_code = (
         _RAW.replace("PREPARED", str(prepared))
         .replace("SECONDS", str(duration))
         .replace("CONCURRENCY", str(CONCURRENCY))
     )
+    raw_window = cpu.CpuWindow(context._postgres_pid())
+    raw_window.begin()
     line = next(line for line in _shell(raw_code, context).splitlines() if line.startswith("RESULT "))
+    raw_window.end()
     raw = json.loads(line.removeprefix("RESULT "))
     raw_rate = raw["tips"] / raw["seconds"]
+    raw_cpu_ms = (raw["client_cpu_seconds"] + raw_window.seconds.get("postgres", 0.0)) / raw["tips"] * 1000
     ratio = ours.requests_per_second / raw_rate
     passed = ratio >= GOAL
     rows = [
@@ -205,6 +247,7 @@ def tips(context: Context) -> dict[str, Any]:
             report.rate(ours.requests_per_second),
             report.milliseconds(ours.percentile_ms(50)),
             report.milliseconds(ours.percentile_ms(99)),
+            f"{ours_cpu_ms:.2f}",
             report.ratio(ratio),
         ],
         [
@@ -212,19 +255,26 @@ def tips(context: Context) -> dict[str, Any]:
             report.rate(raw_rate),
             report.milliseconds(raw["p50_ms"]),
             report.milliseconds(raw["p99_ms"]),
+            f"{raw_cpu_ms:.2f}",
             report.ratio(1.0),
         ],
     ]
     print()
-    print(report.table([f"tips, concurrency {CONCURRENCY}", "tips/s", "p50 ms", "p99 ms", "vs raw"], rows))
+    print(
+        report.table(
+            [f"tips, concurrency {CONCURRENCY}", "tips/s", "p50 ms", "p99 ms", "CPU ms/tip", "vs raw"], rows
+        )
+    )
     print(
         f"\n  {'PASS' if passed else 'FAIL'}  the API sends {ratio:.2f}x the tips/s of raw inserts "
-        f"(goal >= {GOAL}x)."
+        f"(goal >= {GOAL}x). CPU per tip (server + PostgreSQL; raw: its Python + PostgreSQL): "
+        f"{ours_cpu_ms:.2f} vs {raw_cpu_ms:.2f} ms ({raw_cpu_ms / ours_cpu_ms:.2f}x); other load "
+        f"{window.background_cpus:.2f} / {raw_window.background_cpus:.2f} CPUs."
     )
     return {
         "goal_ratio": GOAL,
         "passed": passed,
         "ratio": round(ratio, 3),
-        "ours": ours.summary(),
-        "raw": {**raw, "tips_per_second": round(raw_rate, 1)},
+        "ours": {**ours.summary(), "cpu_ms_per_tip": round(ours_cpu_ms, 3)},
+        "raw": {**raw, "tips_per_second": round(raw_rate, 1), "cpu_ms_per_tip": round(raw_cpu_ms, 3)},
     }

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import functools
 from uuid import UUID
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from fanclub.accounts.constants import Role
@@ -38,10 +40,28 @@ def device_session_is_live(*, session_id: UUID | str, user_id: int) -> bool:
 
 
 def user_for_access_token(*, user_id: int, session_id: str) -> User | None:
-    """The active user behind a live session: one query checks the session and loads the user."""
-    return User.objects.filter(
-        pk=user_id, is_active=True, device_sessions__pk=session_id, device_sessions__revoked_at__isnull=True
-    ).first()
+    """The active user behind a live session: one query checks the session and loads the user.
+
+    Every API request with a bearer token runs this, so its SQL is written once (not compiled by
+    the ORM per request: ~0.6 ms of CPU less per request, docs/benchmarks.md "Billing tips")."""
+    sql, attnames = _user_for_session_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id, session_id])
+        row = cursor.fetchone()
+    return None if row is None else User.from_db(connection.alias, attnames, row)
+
+
+@functools.cache
+def _user_for_session_sql() -> tuple[str, list[str]]:
+    quote = connection.ops.quote_name
+    fields = User._meta.concrete_fields
+    columns = ", ".join(f"u.{quote(str(field.column))}" for field in fields)
+    sql = (
+        f"SELECT {columns} FROM accounts_user u WHERE u.id = %s AND u.is_active AND EXISTS "  # noqa: S608 (column names)
+        "(SELECT 1 FROM accounts_devicesession s "
+        "WHERE s.id = %s AND s.user_id = u.id AND s.revoked_at IS NULL)"
+    )
+    return sql, [field.attname for field in fields]
 
 
 def device_session_qs_for_user(*, user: User) -> QuerySet[DeviceSession]:

@@ -5,12 +5,14 @@ Everything that moves money ends in :func:`entry_post`; nothing else writes post
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
+from django.utils import timezone
 
 from fanclub.billing.constants import OWNER_KINDS, AccountKind
 from fanclub.billing.models import Charge, JournalEntry, LedgerAccount, Posting
@@ -104,11 +106,14 @@ def entry_post(
     lines: Sequence[tuple[LedgerAccount, int]],
     charge: Charge | None = None,
     memo: str = "",
+    new_rows: Sequence[models.Model] = (),
 ) -> JournalEntry:
-    """Write one journal entry with its postings (zero amounts are dropped).
+    """Write one journal entry with its postings (zero amounts are dropped), in one statement.
 
-    Checked here for a clear error, and again by the database at commit (deferred trigger). Must
-    run inside the caller's transaction; the caller holds the locks its balance checks relied on.
+    ``new_rows``: unsaved model instances the entry books (a charge and its hold), inserted by the
+    same statement before the entry; they come back saved (primary keys set). Checked here for a
+    clear error, and again by the database at commit (deferred trigger). Must run inside the
+    caller's transaction; the caller holds the locks its balance checks relied on.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("entry_post must run inside a transaction")
@@ -120,12 +125,70 @@ def entry_post(
         totals[account.currency] += amount
     if not lines or any(totals.values()):
         raise UnbalancedEntry(f"entry {kind} does not balance: {dict(totals)}")
-    entry = JournalEntry.objects.create(kind=kind, charge=charge, memo=memo[:200])
-    Posting.objects.bulk_create(
-        Posting(entry=entry, account=account, amount_minor=amount, currency=account.currency)
-        for account, amount in lines
-    )
+    entry = JournalEntry(kind=kind, charge=charge, memo=memo[:200])
+    # One round trip: the new rows, the entry and its postings (PostgreSQL runs every
+    # data-modifying WITH clause once, to completion; foreign keys are checked at commit).
+    prefix: list[str] = []
+    params: list[Any] = []
+    returned: list[tuple[models.Model, str]] = []
+    for index, row in enumerate(new_rows):
+        insert, values, returning = _insert_parts(row)
+        prefix.append(f"row{index} AS ({insert}{' RETURNING ' + returning if returning else ''})")
+        params += values
+        if returning:
+            returned.append((row, f"SELECT {returning} FROM row{index}"))  # noqa: S608 (identifiers)
+    entry_insert, entry_values, _ = _insert_parts(entry)
+    # Identifiers come from model metadata; every value is a parameter.
+    rows = "".join(part + ", " for part in prefix)
+    also = "".join(f", ({select})" for _, select in returned)
+    sql = f"WITH {rows}entry AS ({entry_insert} RETURNING id) {_POSTINGS} RETURNING entry_id{also}"
+    params += entry_values
+    params += [
+        timezone.now(),
+        [account.pk for account, _ in lines],
+        [amount for _, amount in lines],
+        [account.currency for account, _ in lines],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        first = cursor.fetchone()
+    assert first is not None
+    entry.pk = first[0]
+    for (row, _), pk in zip(returned, first[1:], strict=True):
+        row.pk = pk
+    for row in (*new_rows, entry):
+        row._state.adding = False
+        row._state.db = connection.alias
     return entry
+
+
+_POSTINGS = (
+    "INSERT INTO billing_posting (entry_id, account_id, amount_minor, currency, created_at) "
+    "SELECT entry.id, line.account_id, line.amount_minor, line.currency, %s FROM entry, "
+    "unnest(%s::bigint[], %s::bigint[], %s::varchar[]) WITH ORDINALITY "
+    "AS line(account_id, amount_minor, currency, position) ORDER BY line.position"
+)
+
+
+@functools.cache
+def _insert_template(model: type[models.Model]) -> tuple[str, tuple[models.Field[Any, Any], ...], str]:
+    """``INSERT INTO table (columns) VALUES (%s, ...)`` of a model, its fields, and the column a
+    database-assigned primary key comes back in ("" when the key is set in Python)."""
+    meta = model._meta
+    auto = meta.auto_field  # as Model.save: an auto primary key is left to the database
+    fields = tuple(field for field in meta.concrete_fields if field is not auto)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(field.column)) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    returning = quote(str(auto.column)) if auto is not None else ""
+    insert = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608 (identifiers)
+    return insert, fields, returning
+
+
+def _insert_parts(row: models.Model) -> tuple[str, list[Any], str]:
+    insert, fields, returning = _insert_template(type(row))
+    values = [field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields]
+    return insert, values, returning
 
 
 def lock_accounts(accounts: Iterable[LedgerAccount]) -> dict[int, LedgerAccount]:

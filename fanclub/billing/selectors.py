@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet, Sum
 
+from fanclub.accounts.constants import Role
+from fanclub.accounts.models import User
 from fanclub.billing.constants import AccountKind, Funding
 from fanclub.billing.models import Charge, Hold, LedgerAccount, Payout, Posting, SandboxRecord, Subscription
 
@@ -244,3 +247,35 @@ def tiers_for_change(*, subscription: Any) -> list[Any]:
         .exclude(pk=subscription.tier_id)
         .order_by("price_minor", "pk")
     )
+
+
+@dataclass(frozen=True)
+class TipRecipient:
+    """Who a tip goes to, as :func:`tip_recipient_for` found them."""
+
+    creator: User
+    blocked: bool  # the creator or the fan blocks the other
+    post_found: bool  # the tipped post is the creator's (True for a profile tip)
+
+
+def tip_recipient_for(*, handle: str, fan_id: int, post_id: int | None) -> TipRecipient | None:
+    """The active creator behind ``handle``, whether either of the two blocks the other and whether
+    ``post_id`` is one of their posts, in one query (a tip is the API's hottest write). None: no
+    such active creator. The creator comes back with only ``id`` and ``handle`` loaded."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TIP_RECIPIENT, [fan_id, fan_id, post_id, post_id, handle, Role.CREATOR.value])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    creator = User.from_db(connection.alias, ["id", "handle"], row[:2])
+    return TipRecipient(creator=creator, blocked=row[2], post_found=row[3])
+
+
+_TIP_RECIPIENT = """
+SELECT u.id, u.handle,
+       EXISTS (SELECT 1 FROM social_block b
+                WHERE (b.blocker_id = u.id AND b.blocked_id = %s)
+                   OR (b.blocker_id = %s AND b.blocked_id = u.id)),
+       %s::bigint IS NULL OR EXISTS (SELECT 1 FROM content_post p WHERE p.id = %s AND p.creator_id = u.id)
+  FROM accounts_user u
+ WHERE u.handle = %s AND u.role = %s AND u.is_active"""

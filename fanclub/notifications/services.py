@@ -154,11 +154,14 @@ def notify_later(
 
     For hot paths (a tip through the API): the notice appears, and its event is sent, when a worker
     runs the job a moment after the caller commits; nothing happens if the caller rolls back."""
+    from fanclub.core import jobs
     from fanclub.notifications import tasks
 
     if kind not in k.KINDS:
         raise ValueError(f"Unknown notification kind {kind!r}")
-    tasks.notify_task.defer(recipient_id=recipient_id, kind=kind, actor_id=actor_id, data=dict(data or {}))
+    jobs.job_defer(
+        tasks.notify_task, recipient_id=recipient_id, kind=kind, actor_id=actor_id, data=dict(data or {})
+    )
 
 
 def deliveries_defer(

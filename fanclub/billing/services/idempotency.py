@@ -61,5 +61,9 @@ def idempotent(
                 )
             return record.status_code, record.response
         status, body = run()
-        IdempotencyRecord.objects.filter(pk=row[0]).update(status_code=status, response=body)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE billing_idempotencyrecord SET status_code = %s, response = %s::jsonb WHERE id = %s",
+                [status, json.dumps(body), row[0]],
+            )
         return status, body

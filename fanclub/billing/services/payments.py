@@ -10,9 +10,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from fanclub.accounts.constants import Role
 from fanclub.accounts.models import User
-from fanclub.billing import ledger
+from fanclub.billing import ledger, selectors
 from fanclub.billing.constants import (
     CURRENCIES,
     MAX_CHARGE_MINOR,
@@ -135,7 +134,8 @@ def charge_create(
 
     fee_bps = 0 if kind == ChargeKind.TOP_UP else settings.BILLING_PLATFORM_FEE_BPS
     fee, net = ledger.fee_split(gross_minor=amount_minor, fee_bps=fee_bps)
-    charge = Charge.objects.create(
+    # The charge, its hold and the entry that books them are written by one statement (entry_post).
+    charge = Charge(
         fan=fan,
         creator=creator,
         kind=kind,
@@ -152,6 +152,7 @@ def charge_create(
         recipient_id=recipient_id,
         promotion_id=promotion_id,
     )
+    new_rows: list[Charge | Hold] = [charge]
     if kind == ChargeKind.TOP_UP:
         wallet = ledger.account_for(kind=AccountKind.FAN_WALLET, owner_id=fan.pk, currency=currency)
         lines = [(source, -amount_minor), (wallet, amount_minor)]
@@ -163,14 +164,16 @@ def charge_create(
             (pending, net),
             (ledger.platform_account(AccountKind.PLATFORM_FEES, currency), fee),
         ]
-        Hold.objects.create(
-            charge=charge,
-            creator=creator,
-            currency=currency,
-            remaining_minor=net,
-            release_at=timezone.now() + timedelta(days=settings.BILLING_HOLD_DAYS),
+        new_rows.append(
+            Hold(
+                charge=charge,
+                creator=creator,
+                currency=currency,
+                remaining_minor=net,
+                release_at=timezone.now() + timedelta(days=settings.BILLING_HOLD_DAYS),
+            )
         )
-    ledger.entry_post(kind=_ENTRY_KIND[kind], lines=lines, charge=charge)
+    ledger.entry_post(kind=_ENTRY_KIND[kind], lines=lines, charge=charge, new_rows=new_rows)
     return charge
 
 
@@ -183,13 +186,6 @@ _ENTRY_KIND: dict[str, str] = {
     ChargeKind.GIFT: EntryKind.GIFT,
     ChargeKind.UPGRADE: EntryKind.UPGRADE,
 }
-
-
-def _creator_by_handle(handle: str) -> User:
-    creator = User.objects.filter(handle=handle, role=Role.CREATOR, is_active=True).first()
-    if creator is None:
-        raise NotFound("No such creator.")
-    return creator
 
 
 def tip_send(
@@ -211,12 +207,13 @@ def tip_send(
     note = note.strip()
     if len(note) > MAX_NOTE_LENGTH:
         raise _invalid(f"A note has at most {MAX_NOTE_LENGTH} characters.", "note")
-    creator = _creator_by_handle(creator_handle)
-    if post_id is not None:
-        from fanclub.content.models import Post
-
-        if not Post.objects.filter(pk=post_id, creator_id=creator.pk).exists():
-            raise NotFound("No such post.")
+    recipient = selectors.tip_recipient_for(handle=creator_handle, fan_id=fan.pk, post_id=post_id)
+    # A block either way looks like an unknown creator (as it does everywhere else).
+    if recipient is None or recipient.blocked:
+        raise NotFound("No such creator.")
+    if not recipient.post_found:
+        raise NotFound("No such post.")
+    creator = recipient.creator
     with transaction.atomic(savepoint=False):
         charge = charge_create(
             fan=fan,

@@ -212,3 +212,57 @@ def test_stalled_job_of_a_dead_worker_goes_back_to_the_queue(media, run_jobs):
     run_jobs(queues=["accounts"])
     busy.refresh_from_db()
     assert busy.status == "succeeded"
+
+
+@pytest.mark.django_db(transaction=True)  # the job queue starts empty
+class TestJobDefer:
+    """``jobs.job_defer``: the job row ``task.defer`` writes, cheaper, in the caller's transaction."""
+
+    def _rows(self) -> list[tuple]:
+        return list(
+            ProcrastinateJob.objects.order_by("id").values_list(
+                "queue_name",
+                "task_name",
+                "priority",
+                "lock",
+                "queueing_lock",
+                "args",
+                "status",
+                "scheduled_at",
+            )
+        )
+
+    def test_it_writes_the_row_task_defer_writes(self):
+        from fanclub.notifications import tasks as notification_tasks
+
+        kwargs = {"recipient_id": 7, "kind": "tip_received", "actor_id": 8, "data": {"amount_minor": 999}}
+        slow_id = notification_tasks.notify_task.defer(**kwargs)
+        fast_id = jobs.job_defer(notification_tasks.notify_task, **kwargs)
+
+        assert fast_id > slow_id
+        slow, fast = self._rows()
+        assert fast == slow
+        assert fast[:3] == ("notifications", "fanclub.notifications.tasks.notify_task", 0)
+
+    def test_it_is_rolled_back_with_the_callers_transaction(self):
+        from fanclub.notifications import tasks as notification_tasks
+
+        with pytest.raises(Rollback), transaction.atomic():
+            jobs.job_defer(
+                notification_tasks.notify_task, recipient_id=1, kind="tip_received", actor_id=None, data={}
+            )
+            assert len(self._rows()) == 1
+            raise Rollback
+
+        assert self._rows() == []
+
+    def test_a_task_with_a_queueing_lock_goes_through_procrastinate(self):
+        from procrastinate.exceptions import AlreadyEnqueued
+
+        from fanclub.notifications import tasks as notification_tasks
+
+        task = notification_tasks.digests_due_task  # queueing_lock="notification_digests"
+        jobs.job_defer(task, timestamp=1)
+        with pytest.raises(AlreadyEnqueued):
+            jobs.job_defer(task, timestamp=2)
+        assert [row[4] for row in self._rows()] == ["notification_digests"]
