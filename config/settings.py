@@ -59,11 +59,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "fanclub.core.middleware.RequestIdMiddleware",
-    "fanclub.core.middleware.MetricsMiddleware",
+    # Request id, metrics + access log, API error shape and the CSP header, in one layer.
+    "fanclub.core.middleware.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "fanclub.core.middleware.CSPMiddleware",  # django-csp, policy string cached
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -10,7 +10,7 @@ from fanclub.core.request_id import current_request_id
 
 
 def add_request_id(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
-    """Adds the current request's id (set by RequestIdMiddleware in a ContextVar): reading it
+    """Adds the current request's id (set by RequestMiddleware in a ContextVar): reading it
     when a line is written costs nothing on requests that write no line."""
     request_id = current_request_id.get()
     if request_id:

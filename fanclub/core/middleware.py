@@ -6,6 +6,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 import csp.constants
@@ -17,13 +18,12 @@ from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.messages.storage import default_storage
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.core.signals import setting_changed
-from django.db import connection
+from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.functional import SimpleLazyObject, empty
 
-from fanclub.core import errors, ratelimit
-from fanclub.core.metrics import DB_QUERIES, LATENCY, REQUESTS
+from fanclub.core import errors, metrics, ratelimit
 from fanclub.core.request_id import HEADER, accept_or_generate, current_request_id
 
 logger = structlog.get_logger("fanclub.request")
@@ -31,72 +31,63 @@ _HTTP_EXCEPTIONS = (Http404, PermissionDenied, BadRequest, SuspiciousOperation)
 Handler = Callable[[HttpRequest], HttpResponse]
 
 
-class RequestIdMiddleware:
-    """Binds a request id to the request, the log context and the response header."""
+class RequestMiddleware:
+    """The outermost layer, one pass per request for everything that wraps every response:
 
-    def __init__(self, get_response: Handler) -> None:
-        self.get_response = get_response
+    * the request id: accepted from ``X-Request-ID`` when well-formed, generated otherwise; on the
+      request, in the log context (a ContextVar read by fanclub.core.logging) and the response;
+    * metrics: request count, latency and database queries per request, by route pattern, and one
+      access-log line;
+    * on /api/ paths, any error response Django produced itself (unknown route, wrong method, CSRF
+      failure, an unhandled exception) converted into the standard JSON error shape;
+    * the Content-Security-Policy header (django-csp's policy, see :func:`apply_csp`).
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        request_id = accept_or_generate(request.META.get("HTTP_X_REQUEST_ID"))
-        request.request_id = request_id  # type: ignore[attr-defined]
-        # Log lines pick the id up from this ContextVar (fanclub.core.logging.add_request_id).
-        token = current_request_id.set(request_id)
-        try:
-            response = self.get_response(request)
-            response[HEADER] = request_id
-            return response
-        finally:
-            current_request_id.reset(token)
-
-
-class _QueryCounter:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
-        self.count += 1
-        return execute(sql, params, many, context)
-
-
-class MetricsMiddleware:
-    """Request count, latency and database queries per request, labelled by route pattern.
-
-    Also converts any error response on an /api/ path that Django produced itself (unknown route,
-    wrong method, CSRF failure, an unhandled exception) into the standard JSON error shape, and
-    writes one access log line per request.
+    One layer rather than four: each middleware layer costs a Python call chain on every request,
+    and this work has no ordering constraint between its parts.
     """
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
+        self._csp = CSPMiddleware(get_response)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        counter = _QueryCounter()
-        started = time.perf_counter()
-        with connection.execute_wrapper(counter):
-            response = self.get_response(request)
-        elapsed = time.perf_counter() - started
-        if errors.is_api_path(request.path) and response.status_code >= 400 and not _is_json(response):
-            response = _as_api_error(response)
-        route = _route_label(request)
-        method = request.method if request.method in _KNOWN_METHODS else "other"
-        requests, latency, queries = _children(route, method, response.status_code)
-        requests.inc()
-        latency.observe(elapsed)
-        queries.observe(counter.count)
-        status = response.status_code
-        if _access_log.isEnabledFor(logging.WARNING if status >= 500 else logging.INFO):
-            log = logger.warning if status >= 500 else logger.info
-            log(
-                "request",
-                method=request.method,
-                path=request.path,
-                route=route,
-                status=status,
-                duration_ms=round(elapsed * 1000, 2),
-                db_queries=counter.count,
+        request_id = accept_or_generate(request.META.get("HTTP_X_REQUEST_ID"))
+        request.request_id = request_id  # type: ignore[attr-defined]
+        request.csp_nonce = _LazyNonce(self._csp, request)  # type: ignore[attr-defined]
+        id_token = current_request_id.set(request_id)
+        try:
+            counter = _QueryCounter()
+            counter_token = _current_query_counter.set(counter)
+            started = time.perf_counter()
+            try:
+                response = self.get_response(request)
+            finally:
+                _current_query_counter.reset(counter_token)
+            elapsed = time.perf_counter() - started
+            status = response.status_code
+            if status >= 400 and errors.is_api_path(request.path) and not _is_json(response):
+                response = _as_api_error(response)
+            response = apply_csp(self._csp, request, response)  # type: ignore[assignment]
+            _set_known_header(response, _REQUEST_ID_KEY, request_id)
+            route = _route_label(request)
+            method = request.method if request.method in _KNOWN_METHODS else "other"
+            metrics.record_request(
+                route=route, method=method, status=status, seconds=elapsed, queries=counter.count
             )
-        return response
+            if _access_log.isEnabledFor(logging.WARNING if status >= 500 else logging.INFO):
+                log = logger.warning if status >= 500 else logger.info
+                log(
+                    "request",
+                    method=request.method,
+                    path=request.path,
+                    route=route,
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 2),
+                    db_queries=counter.count,
+                )
+            return response
+        finally:
+            current_request_id.reset(id_token)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         # Http404, PermissionDenied, BadRequest and SuspiciousOperation are Django's own HTTP answers
@@ -107,26 +98,37 @@ class MetricsMiddleware:
         return errors.error_response(request, status=500, message="An unexpected error occurred.")
 
 
+class _QueryCounter:
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+# The current request's counter. Every database connection carries one execute wrapper for its
+# whole life (installed when it connects, :func:`install_query_counter`), which counts into this
+# ContextVar's counter when a request is being served, instead of a wrapper pushed and popped on
+# the connection for every request.
+_current_query_counter: ContextVar[_QueryCounter | None] = ContextVar("fanclub_query_counter", default=None)
+
+
+def _count_query(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+    counter = _current_query_counter.get()
+    if counter is not None:
+        counter.count += 1
+    return execute(sql, params, many, context)
+
+
+@receiver(connection_created)
+def install_query_counter(*, connection: Any, **kwargs: Any) -> None:
+    """Runs for every new database connection (also after a reconnect of the same wrapper)."""
+    if _count_query not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_count_query)
+
+
 _access_log = logging.getLogger("fanclub.request")
 # Label values stay bounded: a client can send any method name.
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_ChildMetrics = tuple[Any, Any, Any]
-_children_cache: dict[tuple[str, str, int], _ChildMetrics] = {}
-
-
-def _children(route: str, method: str, status: int) -> _ChildMetrics:
-    """The labelled metric children for one (route, method, status), looked up once per process:
-    ``labels()`` takes a lock and builds a key on every call, a dict lookup does not."""
-    key = (route, method, status)
-    children = _children_cache.get(key)
-    if children is None:
-        children = (
-            REQUESTS.labels(route, method, str(status)),
-            LATENCY.labels(route, method),
-            DB_QUERIES.labels(route),
-        )
-        _children_cache[key] = children
-    return children
 
 
 def _is_json(response: HttpResponse) -> bool:
@@ -249,11 +251,19 @@ class RateLimitMiddleware:
 
 
 class CSPMiddleware(csp.middleware.CSPMiddleware):
-    """django-csp with the common case precomputed: a response that neither overrides the policy
-    (``_csp_update`` and friends) nor used a nonce gets the policy string built once per process.
-    Anything else goes through django-csp's own code, unchanged."""
+    """django-csp's middleware with the common case precomputed (:func:`apply_csp`). The platform
+    runs it inside :class:`RequestMiddleware`; it also works on its own."""
 
-    _OVERRIDES = (
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        return apply_csp(self, request, response)
+
+    def django_csp_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        return super().process_response(request, response)
+
+
+# Response attributes through which django-csp's decorators change the policy of one response.
+_CSP_OVERRIDES = frozenset(
+    {
         "_csp_config",
         "_csp_update",
         "_csp_replace",
@@ -262,29 +272,70 @@ class CSPMiddleware(csp.middleware.CSPMiddleware):
         "_csp_update_ro",
         "_csp_replace_ro",
         "_csp_exempt_ro",
-    )
+    }
+)
 
-    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
-        if (
-            settings.DEBUG
-            or getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None)
-            or getattr(request, "_csp_nonce", None) is not None
-            or any(hasattr(response, name) for name in self._OVERRIDES)
-        ):
-            return super().process_response(request, response)
-        if csp.constants.HEADER not in response and not _csp_excluded(request.path_info):
-            response[csp.constants.HEADER] = _default_csp_policy()
-        return response
+
+def apply_csp(
+    middleware: CSPMiddleware, request: HttpRequest, response: HttpResponseBase
+) -> HttpResponseBase:
+    """The Content-Security-Policy header. A response that neither overrides the policy (django-csp's
+    ``@csp_update`` and friends) nor used a nonce, outside DEBUG and report-only mode, gets the
+    policy string built once per process; anything else goes through django-csp's own code."""
+    fast = _csp_fast_path()
+    if (
+        fast is None
+        or getattr(request, "_csp_nonce", None) is not None
+        or not _CSP_OVERRIDES.isdisjoint(response.__dict__)
+    ):
+        return middleware.django_csp_response(request, response)
+    policy, excluded_prefixes = fast
+    if _CSP_KEY[0] not in response.headers._store and not request.path_info.startswith(excluded_prefixes):
+        _set_known_header(response, _CSP_KEY, policy)
+    return response
+
+
+# (lower-case key, name) of the headers set through _set_known_header.
+_REQUEST_ID_KEY = (HEADER.lower(), HEADER)
+_CSP_KEY = (csp.constants.HEADER.lower(), csp.constants.HEADER)
+
+
+def _set_known_header(response: HttpResponseBase, key: tuple[str, str], value: str) -> None:
+    """``response[name] = value`` for a value known to be a plain ASCII header value (the policy
+    string built at start, a request id that matched its pattern or was generated): Django's
+    ``ResponseHeaders.__setitem__`` would check and encode both name and value on every response.
+    Same storage as Django's (``test_security_headers`` pins that the header is served)."""
+    response.headers._store[key[0]] = (key[1], value)
 
 
 @functools.cache
-def _default_csp_policy() -> str:
-    return csp.utils.build_policy()
-
-
-def _csp_excluded(path: str) -> bool:
+def _csp_fast_path() -> tuple[str, tuple[str, ...]] | None:
+    """(policy, excluded path prefixes), or None when every response needs django-csp's own code."""
+    if settings.DEBUG or getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None):
+        return None
     policy = getattr(settings, "CONTENT_SECURITY_POLICY", None) or {}
-    return path.startswith(tuple(policy.get("EXCLUDE_URL_PREFIXES", None) or ()))
+    return csp.utils.build_policy(), tuple(policy.get("EXCLUDE_URL_PREFIXES", None) or ())
+
+
+class _LazyNonce:
+    """``request.csp_nonce`` as django-csp provides it: a nonce made on first use (as a string), which
+    then goes into the policy header. Built without a SimpleLazyObject per request, since most
+    requests never use it."""
+
+    __slots__ = ("_middleware", "_request")
+
+    def __init__(self, middleware: CSPMiddleware, request: HttpRequest) -> None:
+        self._middleware = middleware
+        self._request = request
+
+    def __str__(self) -> str:
+        return self._middleware._make_nonce(self._request)
+
+    def __bool__(self) -> bool:  # as django-csp's CheckableLazyObject: true once made
+        return getattr(self._request, "_csp_nonce", None) is not None
+
+    def __html__(self) -> str:
+        return str(self)
 
 
 class LazyMessageMiddleware(MessageMiddleware):
@@ -305,5 +356,5 @@ class LazyMessageMiddleware(MessageMiddleware):
 @receiver(setting_changed)
 def _csp_settings_changed(*, setting: str, **kwargs: Any) -> None:
     # Tests override the policy with ``settings``; a cached string must not outlive it.
-    if setting.startswith("CONTENT_SECURITY_POLICY"):
-        _default_csp_policy.cache_clear()
+    if setting.startswith("CONTENT_SECURITY_POLICY") or setting == "DEBUG":
+        _csp_fast_path.cache_clear()

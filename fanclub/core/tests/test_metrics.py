@@ -134,3 +134,72 @@ def test_no_token_needed_when_none_is_configured(client, settings):
     settings.METRICS_TOKEN = ""
 
     assert scrape(client)
+
+
+@pytest.mark.parametrize("seconds", [0, 0.001, 0.005, 0.0050001, 0.3, 10, 11, 1e9])
+def test_buffered_request_metrics_equal_what_prometheus_client_would_record(seconds):
+    import uuid
+
+    from prometheus_client import CollectorRegistry, Counter, Histogram
+
+    from fanclub.core import metrics
+
+    route = f"/test/{uuid.uuid4().hex}"
+    metrics.record_request(route=route, method="GET", status=200, seconds=seconds, queries=3)
+    metrics.flush()
+
+    registry = CollectorRegistry()
+    expected_requests = Counter("r", "r", ["route", "method", "status"], registry=registry)
+    expected_latency = Histogram(
+        "l", "l", ["route", "method"], buckets=metrics.LATENCY._kwargs["buckets"], registry=registry
+    )
+    expected_queries = Histogram(
+        "q", "q", ["route"], buckets=metrics.DB_QUERIES._kwargs["buckets"], registry=registry
+    )
+    expected_requests.labels(route, "GET", "200").inc()
+    expected_latency.labels(route, "GET").observe(seconds)
+    expected_queries.labels(route).observe(3)
+
+    def samples(metric) -> list[tuple[str, str, float]]:
+        return [
+            (sample.name[len(family.name) :], sample.labels.get("le", ""), sample.value)
+            for family in metric.collect()
+            for sample in family.samples
+            if sample.labels.get("route") == route and not sample.name.endswith("_created")
+        ]
+
+    assert samples(metrics.REQUESTS) == samples(expected_requests)
+    assert samples(metrics.LATENCY) == samples(expected_latency)
+    assert samples(metrics.DB_QUERIES) == samples(expected_queries)
+
+
+def test_buffered_metrics_reach_the_values_without_a_scrape_or_another_request():
+    import time
+
+    from fanclub.core import metrics
+
+    child = metrics.REQUESTS.labels("/test/idle", "GET", "200")
+    metrics.flush()  # starts this process's flusher; the request below is then not written by itself
+    before = child._value.get()
+    metrics.record_request(route="/test/idle", method="GET", status=200, seconds=0.01, queries=0)
+    deadline = time.monotonic() + 5 * metrics.FLUSH_SECONDS
+    while child._value.get() == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert child._value.get() == before + 1  # written by the flusher thread, the process stayed idle
+
+
+@pytest.mark.django_db(transaction=True)
+def test_queries_are_counted_after_the_connection_is_reopened(client):
+    from django.db import connection
+
+    from fanclub.core.middleware import _count_query
+
+    connection.close()  # the next query connects anew; the counter must still see it
+    before = scrape(client)
+    client.get("/api/v1/creators")
+    after = scrape(client)
+
+    name = "fanclub_http_db_queries_per_request_sum"
+    labels = {"route": "/api/v1/creators"}
+    assert value(after, name, **labels) - value(before, name, **labels) == 1
+    assert connection.execute_wrappers.count(_count_query) == 1  # installed once, not per connect

@@ -79,6 +79,8 @@ def test_accept_or_generate_boundaries():
     assert GENERATED.match(accept_or_generate("a" * 129))
     assert GENERATED.match(accept_or_generate(None))
     assert GENERATED.match(accept_or_generate("line\nbreak-injected"))
+    assert GENERATED.match(accept_or_generate("trailing-newline\n"))  # ``$`` would have let it in
+    assert GENERATED.match(accept_or_generate("trailing-crlf\r\n"))
 
 
 def test_log_line_carries_the_client_request_id(client, request_log):

@@ -148,3 +148,33 @@ def test_a_response_that_updates_the_policy_still_gets_its_own_header(rf):
 
     response = CSPMiddleware(view)(rf.get("/"))
     assert "https://accounts.example" in _csp(response)["form-action"]
+
+
+def test_a_nonce_used_by_the_page_goes_into_the_policy(rf, settings):
+    from csp.constants import NONCE, SELF
+    from django.http import HttpResponse
+
+    directives = {**settings.CONTENT_SECURITY_POLICY["DIRECTIVES"], "script-src": [SELF, NONCE]}
+    settings.CONTENT_SECURITY_POLICY = {**settings.CONTENT_SECURITY_POLICY, "DIRECTIVES": directives}
+
+    from fanclub.core.middleware import RequestMiddleware
+
+    def view(request):
+        assert not request.csp_nonce  # not made until used
+        return HttpResponse(f'<script nonce="{request.csp_nonce}"></script>')
+
+    response = RequestMiddleware(view)(rf.get("/"))
+    nonce = response.content.decode().split('"')[1]
+    assert len(nonce) >= 16
+    assert f"'nonce-{nonce}'" in _csp(response)["script-src"]
+
+
+def test_a_page_without_a_nonce_gets_the_cached_policy(rf):
+    from csp.utils import build_policy
+    from django.http import HttpResponse
+
+    from fanclub.core.middleware import RequestMiddleware
+
+    response = RequestMiddleware(lambda request: HttpResponse("ok"))(rf.get("/"))
+    assert response["Content-Security-Policy"] == build_policy()
+    assert "nonce-" not in response["Content-Security-Policy"]
