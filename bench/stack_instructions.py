@@ -22,12 +22,14 @@ import secrets
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 from typing import Any
 
 LOW, HIGH = 200, 1000
 
 
 def _child(url: str, count: int, bare: bool) -> None:
+    sys.path[0] = os.getcwd()  # the tree being counted (cwd), instead of this file's directory
     import django
 
     django.setup()
@@ -88,7 +90,8 @@ def _child(url: str, count: int, bare: bool) -> None:
 
 def _instructions(env: dict[str, str], tree: str, url: str, count: int, bare: bool) -> int:
     command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
-    command += [sys.executable, "-m", "bench.stack_instructions", "--child", str(count), url]
+    # This file runs as a script in the child, so a tree without it (an older checkout) works too.
+    command += [sys.executable, str(Path(__file__).resolve()), "--child", str(count), url]
     command += ["--bare"] if bare else []
     child_env = {**env, "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(), "PYTHONPATH": tree}
     completed = subprocess.run(command, cwd=tree, env=child_env, capture_output=True, text=True, check=False)
