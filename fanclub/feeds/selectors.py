@@ -129,9 +129,26 @@ _AUDIENCE_SQL = f"""SELECT a.id FROM accounts_user a
     AND a.id NOT IN (SELECT bl.blocker_id FROM social_block bl WHERE bl.blocked_id = %(fan)s)
     AND (%(country)s = '' OR NOT EXISTS (SELECT 1 FROM creators_creatorprofile ap WHERE ap.user_id = a.id
          AND ap.blocked_countries @> ARRAY[%(country)s]::varchar[]))"""  # noqa: S608 (constants only)
+# The same audience, enumerated: for the digest, which needs every member. The creator ids come from
+# the fan's own rows as an array, probed into the users' primary key (``= ANY``): about 1 ms for
+# 1,000 follows. ``_AUDIENCE_SQL``'s OR of two IN lists is right for probing one candidate post's
+# creator (the page walk below) but enumerating it scans every user: 9 ms at 30,000 users.
+_AUDIENCE_LIST_SQL = f"""SELECT a.id FROM accounts_user a
+  WHERE a.id = ANY(ARRAY(SELECT f.creator_id FROM social_follow f WHERE f.follower_id = %(fan)s
+                         UNION ALL
+                         SELECT m.creator_id FROM creators_membership m
+                         WHERE m.fan_id = %(fan)s AND m.status = '{MembershipStatus.ACTIVE.value}'
+                         AND (m.current_period_end IS NULL OR m.current_period_end > %(now)s)))
+    AND a.is_active
+    AND a.id NOT IN (SELECT mu.muted_id FROM social_mute mu WHERE mu.muter_id = %(fan)s)
+    AND a.id NOT IN (SELECT bl.blocked_id FROM social_block bl WHERE bl.blocker_id = %(fan)s)
+    AND a.id NOT IN (SELECT bl.blocker_id FROM social_block bl WHERE bl.blocked_id = %(fan)s)
+    AND (%(country)s = '' OR NOT EXISTS (SELECT 1 FROM creators_creatorprofile ap WHERE ap.user_id = a.id
+         AND ap.blocked_countries @> ARRAY[%(country)s]::varchar[]))"""  # noqa: S608 (constants only)
 _LIVE_SQL = f"""fp.state = '{PostState.PUBLISHED.value}' AND fp.deleted_at IS NULL
     AND fp.published_at <= %(now)s AND (fp.expires_at IS NULL OR fp.expires_at > %(now)s)"""
-_DIGEST_SQL = "(SELECT md5(string_agg(audience.id::varchar, ',' ORDER BY audience.id)) FROM audience)"
+_DIGEST_SQL = f"""(SELECT md5(string_agg(members.id::varchar, ',' ORDER BY members.id))
+  FROM ({_AUDIENCE_LIST_SQL}) AS members)"""  # noqa: S608
 
 
 def _ids_sql(*, digest: bool) -> str:
@@ -153,10 +170,10 @@ ORDER BY chosen.published_at DESC, chosen.id DESC"""  # noqa: S608
 
 _IDS_SQL = _ids_sql(digest=False)
 _FIRST_IDS_SQL = _ids_sql(digest=True)
-# Is a cached first page still right? The audience's digest, and whether it published since.
-_CHECK_SQL = f"""WITH audience AS ({_AUDIENCE_SQL})
-SELECT {_DIGEST_SQL}, EXISTS (SELECT 1 FROM content_post fp WHERE fp.creator_id IN (SELECT id FROM audience)
-  AND {_LIVE_SQL} AND fp.published_at > %(since)s)"""  # noqa: S608
+# Is a cached first page still right? The audience's digest, and whether it published since (the
+# newest live posts, read from the top of the feed index, probed into the audience).
+_CHECK_SQL = f"""SELECT {_DIGEST_SQL}, EXISTS (SELECT 1 FROM content_post fp
+  WHERE fp.creator_id IN ({_AUDIENCE_SQL}) AND {_LIVE_SQL} AND fp.published_at > %(since)s)"""  # noqa: S608
 
 
 def _run(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
