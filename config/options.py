@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from config.env import Env
 
@@ -27,6 +28,71 @@ def _weight(env: Env, name: str, default: float) -> float:
         env.problems.append(f"{name}: expected a number between 0 and 1000000, got {raw!r}")
         return default
     return value
+
+
+# EMAIL_URL=anymail://<esp>?<SETTING>=<value>&... -> anymail.backends.<esp>.EmailBackend with
+# ANYMAIL = {"<ESP>_<SETTING>": value}. Per ESP: (settings anymail requires, optional text settings),
+# read from each backend's get_anymail_setting() calls (django-anymail 15; a test instantiates every
+# backend with exactly the required ones and with each one missing). Boolean and dict settings
+# (e.g. POSTMARK_USE_BULK_API, AMAZON_SES_SESSION_PARAMS) cannot be given through the URL.
+ANYMAIL_ESPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "amazon_ses": ((), ("CONFIGURATION_SET_NAME", "MESSAGE_TAG_NAME")),  # credentials: AWS env/role
+    "brevo": (("API_KEY",), ("API_URL",)),
+    "mailersend": (("API_TOKEN",), ("API_URL", "BATCH_SEND_MODE")),
+    "mailgun": (("API_KEY",), ("SENDER_DOMAIN", "API_URL")),
+    "mailjet": (("API_KEY", "SECRET_KEY"), ("API_URL",)),
+    "mailtrap": (("API_TOKEN",), ("SANDBOX_ID", "API_URL")),
+    "mandrill": (("API_KEY",), ("API_URL",)),
+    "postal": (("API_KEY", "API_URL"), ()),
+    "postmark": (("SERVER_TOKEN",), ("MESSAGE_STREAM", "API_URL")),
+    "resend": (("API_KEY",), ("API_URL",)),
+    "scaleway": (("SECRET_KEY", "PROJECT_ID"), ("REGION", "API_URL")),
+    "sendgrid": (("API_KEY",), ("MERGE_FIELD_FORMAT", "API_URL")),
+    "sparkpost": (("API_KEY",), ("SUBACCOUNT", "API_URL")),
+    "unisender_go": (("API_KEY", "API_URL"), ()),
+    "test": ((), ()),  # anymail's in-memory test backend (tests only; sends nothing)
+}
+
+
+def anymail_url_parse(url: str) -> tuple[str, dict[str, str], list[str]]:
+    """``anymail://<esp>?<SETTING>=<value>&...`` -> (esp, ANYMAIL settings, problems).
+
+    Values are percent-decoded (``+`` stays a plus sign: API keys may contain one); setting names
+    are case-insensitive. Unknown ESPs and settings, repeated or empty settings and missing
+    required credentials are problems.
+    """
+    rest = url.removeprefix("anymail://")
+    esp, _, query = rest.partition("?")
+    if esp not in ANYMAIL_ESPS:
+        shown = (
+            repr(esp) if esp.isidentifier() or not esp else "(not a name; credentials go in the query)"
+        )  # no secrets
+        return esp, {}, [f"EMAIL_URL: unknown anymail ESP {shown}; expected one of {', '.join(ANYMAIL_ESPS)}"]
+    required, optional = ANYMAIL_ESPS[esp]
+    prefix = esp.upper()
+    settings: dict[str, str] = {}
+    given: set[str] = set()
+    problems: list[str] = []
+    for pair in query.split("&") if query else []:
+        name, sep, raw = pair.partition("=")
+        name = unquote(name).upper()
+        value = unquote(raw)
+        if name not in required + optional:
+            accepted = ", ".join(required + optional) or "no settings"
+            problems.append(f"EMAIL_URL: anymail://{esp} does not take {name or pair!r} (accepts {accepted})")
+        elif name in given:
+            problems.append(f"EMAIL_URL: {name} is given twice")
+        elif not sep or not value:
+            problems.append(f"EMAIL_URL: {name} is empty")
+        else:
+            settings[f"{prefix}_{name}"] = value
+        given.add(name)
+    missing = [name for name in required if name not in given]
+    if missing:
+        problems.append(
+            f"EMAIL_URL: anymail://{esp} needs {', '.join(missing)} (e.g. anymail://{esp}?{missing[0]}=...)"
+        )
+    return esp, settings, problems
 
 
 def read_config(env: Env) -> dict[str, Any]:
@@ -102,11 +168,13 @@ def read_config(env: Env) -> dict[str, Any]:
         "BILLING_WEBHOOK_TOLERANCE_SECONDS": env.int("BILLING_WEBHOOK_TOLERANCE_SECONDS", 300, minimum=10),
         "STRIPE_SECRET_KEY": env.str("STRIPE_SECRET_KEY"),
         "STRIPE_WEBHOOK_SECRET": env.str("STRIPE_WEBHOOK_SECRET"),
+        "STRIPE_API_BASE": env.url("STRIPE_API_BASE", ("https", "http")) or "https://api.stripe.com",
         "CCBILL_CLIENT_ACCNUM": env.str("CCBILL_CLIENT_ACCNUM"),
         "CCBILL_CLIENT_SUBACC": env.str("CCBILL_CLIENT_SUBACC"),
         "CCBILL_SALT": env.str("CCBILL_SALT"),
         "CCBILL_API_CLIENT_ID": env.str("CCBILL_API_CLIENT_ID"),
         "CCBILL_API_CLIENT_SECRET": env.str("CCBILL_API_CLIENT_SECRET"),
+        "CCBILL_API_BASE": env.url("CCBILL_API_BASE", ("https", "http")) or "https://api.ccbill.com",
         "CCBILL_WEBHOOK_ALLOWED_IPS": env.str(
             "CCBILL_WEBHOOK_ALLOWED_IPS", "64.38.240.0/24,64.38.241.0/24,64.38.212.0/24,64.38.215.0/24"
         ),
@@ -164,6 +232,10 @@ def read_config(env: Env) -> dict[str, Any]:
         )
     if cfg["BILLING_PROCESSOR"] == "stripe" and not stripe_keys:
         env.problems.append("STRIPE_SECRET_KEY/STRIPE_WEBHOOK_SECRET: BILLING_PROCESSOR=stripe needs both")
+    for name in ("STRIPE_API_BASE", "CCBILL_API_BASE"):
+        cfg[name] = cfg[name].rstrip("/")
+        if production and not cfg[name].startswith("https://"):
+            env.problems.append(f"{name}: production talks to the processor over https:// only")
     sandbox = cfg["BILLING_PROCESSOR"] == "sandbox"
     if production and sandbox and not env.is_set("BILLING_SANDBOX_WEBHOOK_SECRET"):
         env.problems.append(
@@ -174,6 +246,15 @@ def read_config(env: Env) -> dict[str, Any]:
         env.problems.append(
             "VAPID_PUBLIC_KEY/VAPID_PRIVATE_KEY: set both or neither (python manage.py vapid_keys)"
         )
-    if cfg["EMAIL_URL"].split("://", 1)[0] not in ("console", "smtp", "smtps", "memory"):
-        env.problems.append("EMAIL_URL: expected console://, memory://, smtp://... or smtps://...")
+    cfg["EMAIL_ANYMAIL_ESP"], cfg["EMAIL_ANYMAIL"] = "", {}
+    email_scheme = cfg["EMAIL_URL"].split("://", 1)[0]
+    if email_scheme == "anymail":
+        cfg["EMAIL_ANYMAIL_ESP"], cfg["EMAIL_ANYMAIL"], anymail_problems = anymail_url_parse(cfg["EMAIL_URL"])
+        env.problems.extend(anymail_problems)
+        if production and cfg["EMAIL_ANYMAIL_ESP"] == "test":
+            env.problems.append("EMAIL_URL: anymail://test sends nothing; production needs a real provider")
+    elif email_scheme not in ("console", "smtp", "smtps", "memory"):
+        env.problems.append(
+            "EMAIL_URL: expected console://, memory://, smtp://..., smtps://... or anymail://<esp>?..."
+        )
     return cfg

@@ -300,6 +300,8 @@ BILLING_SANDBOX_WEBHOOK_SECRET: str = CONFIG["BILLING_SANDBOX_WEBHOOK_SECRET"]
 BILLING_WEBHOOK_TOLERANCE_SECONDS: int = CONFIG["BILLING_WEBHOOK_TOLERANCE_SECONDS"]
 STRIPE_SECRET_KEY: str = CONFIG["STRIPE_SECRET_KEY"]
 STRIPE_WEBHOOK_SECRET: str = CONFIG["STRIPE_WEBHOOK_SECRET"]
+STRIPE_API_BASE: str = CONFIG["STRIPE_API_BASE"]
+CCBILL_API_BASE: str = CONFIG["CCBILL_API_BASE"]
 CCBILL_CLIENT_ACCNUM: str = CONFIG["CCBILL_CLIENT_ACCNUM"]
 CCBILL_CLIENT_SUBACC: str = CONFIG["CCBILL_CLIENT_SUBACC"]
 CCBILL_SALT: str = CONFIG["CCBILL_SALT"]
@@ -362,6 +364,9 @@ if _email_scheme == "console":
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 elif _email_scheme == "memory":
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+elif _email_scheme == "anymail":  # django-anymail: an email service provider's HTTP API
+    EMAIL_BACKEND = f"anymail.backends.{CONFIG['EMAIL_ANYMAIL_ESP']}.EmailBackend"
+    ANYMAIL: dict[str, str] = CONFIG["EMAIL_ANYMAIL"]
 else:
     from urllib.parse import unquote, urlsplit
 

@@ -268,7 +268,9 @@ class StripeProcessor:
     def _client(self) -> Any:
         import stripe
 
-        return stripe.StripeClient(settings.STRIPE_SECRET_KEY)
+        return stripe.StripeClient(
+            settings.STRIPE_SECRET_KEY, base_addresses={"api": settings.STRIPE_API_BASE}
+        )
 
     def charge(
         self, *, token: str, amount_minor: int, currency: str, idempotency_key: str
@@ -276,7 +278,7 @@ class StripeProcessor:
         import stripe
 
         try:
-            intent = self._client().payment_intents.create(
+            intent = self._client().v1.payment_intents.create(
                 params={
                     "amount": amount_minor,
                     "currency": currency.lower(),
@@ -287,22 +289,34 @@ class StripeProcessor:
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.CardError as exc:
-            return ProcessorResult(reference="", status="declined", decline_code=exc.code or "card_declined")
+            # The specific reason (insufficient_funds...) is the decline code; ``code`` is only
+            # "card_declined" (or "expired_card"...), the same vocabulary as the sandbox's.
+            decline_code = getattr(exc.error, "decline_code", None) or exc.code or "card_declined"
+            return ProcessorResult(reference="", status="declined", decline_code=decline_code)
         except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
             raise ProcessorRetryable(str(exc)) from exc
+        except stripe.APIError as exc:
+            # A 5xx: Stripe's advice is to retry with the same idempotency key.
+            if (exc.http_status or 500) >= 500:
+                raise ProcessorRetryable(str(exc)) from exc
+            raise
+        if intent.status != "succeeded":
+            # Off-session and confirmed, anything else (requires_action, requires_payment_method,
+            # processing) has not taken the money: booking it would credit the creator for nothing.
+            return ProcessorResult(reference=intent.id, status="declined", decline_code=str(intent.status))
         return ProcessorResult(reference=intent.id, status="succeeded")
 
     def refund(
         self, *, reference: str, amount_minor: int, currency: str, idempotency_key: str
     ) -> ProcessorResult:
-        refund = self._client().refunds.create(
+        refund = self._client().v1.refunds.create(
             params={"payment_intent": reference, "amount": amount_minor},
             options={"idempotency_key": idempotency_key},
         )
         return ProcessorResult(reference=refund.id, status="succeeded")
 
     def payout(self, *, amount_minor: int, currency: str, idempotency_key: str) -> ProcessorResult:
-        payout = self._client().payouts.create(
+        payout = self._client().v1.payouts.create(
             params={"amount": amount_minor, "currency": currency.lower()},
             options={"idempotency_key": idempotency_key},
         )
@@ -344,7 +358,6 @@ class StripeProcessor:
 
 
 # --- CCBill -----------------------------------------------------------------------------------------
-CCBILL_API = "https://api.ccbill.com"
 CCBILL_CURRENCIES = {"840": "USD", "978": "EUR", "826": "GBP", "124": "CAD", "036": "AUD", "392": "JPY"}
 ZERO_DECIMAL_CURRENCIES = frozenset({"JPY"})
 
@@ -389,7 +402,7 @@ class CCBillProcessor:
     (CCBILL_WEBHOOK_ALLOWED_IPS), for our own account and subaccount, and a sale must carry the
     MD5 validation digest keyed with our salt. CCBill sends no event id, so the id is
     eventType + transactionId (+ subscriptionId): a redelivery is the same event. Outbound calls
-    need the network; the test suite feeds signed CCBill-shaped webhooks through the endpoint only.
+    go to CCBILL_API_BASE (tests point it at a local stand-in, test_processors_outbound.py).
     """
 
     name = "ccbill"
@@ -399,7 +412,7 @@ class CCBillProcessor:
 
         try:
             response = httpx.post(
-                f"{CCBILL_API}/ccbill-auth/oauth/token",
+                f"{settings.CCBILL_API_BASE}/ccbill-auth/oauth/token",
                 auth=(settings.CCBILL_API_CLIENT_ID, settings.CCBILL_API_CLIENT_SECRET),
                 data={"grant_type": "client_credentials"},
                 timeout=15,
@@ -419,7 +432,7 @@ class CCBillProcessor:
             return ProcessorResult(reference="", status="declined", decline_code="currency_not_supported")
         try:
             response = httpx.post(
-                f"{CCBILL_API}/transactions/payment-tokens/{token}",
+                f"{settings.CCBILL_API_BASE}/transactions/payment-tokens/{token}",
                 headers={
                     "Authorization": f"Bearer {self._token()}",
                     "Accept": "application/vnd.mcn.transaction-service.api.v.2+json",

@@ -27,7 +27,7 @@ def test_check_lists_every_problem_and_exits_non_zero():
         "  - SECRET_KEY: production needs a unique random key of at least 50 characters",
         "  - ALLOWED_HOSTS: production needs the list of host names the site answers to",
         "  - BILLING_SANDBOX_WEBHOOK_SECRET: production with the sandbox processor needs its own secret",
-        "  - EMAIL_URL: expected console://, memory://, smtp://... or smtps://...",
+        "  - EMAIL_URL: expected console://, memory://, smtp://..., smtps://... or anymail://<esp>?...",
     ]
 
 

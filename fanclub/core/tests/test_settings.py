@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from config.env import Env
-from config.options import BASE_DIR, DEV_SECRET_KEY, read_config
+from config.options import ANYMAIL_ESPS, BASE_DIR, DEV_SECRET_KEY, read_config
 
 GOOD_SECRET = "k" * 20 + "3Zq9-rT7_vX2pL8nW4yH6bJ1cF5dG0sA-eM7uK3iO9"  # 60 characters
 PRODUCTION = {
@@ -116,7 +116,10 @@ def test_development_defaults_are_accepted_outside_production():
             {"REDIS_URL": "localhost:6379"},
             "REDIS_URL: expected a URL starting with redis or rediss or unix://",
         ),
-        ({"EMAIL_URL": "ftp://mail"}, "EMAIL_URL: expected console://, memory://, smtp://... or smtps://..."),
+        (
+            {"EMAIL_URL": "ftp://mail"},
+            "EMAIL_URL: expected console://, memory://, smtp://..., smtps://... or anymail://<esp>?...",
+        ),
     ],
 )
 def test_malformed_value_is_a_problem_not_a_silent_default(values, problem):
@@ -268,3 +271,129 @@ def test_env_example_documents_every_variable():
 
 def test_settings_module_path_is_the_project():
     assert Path(BASE_DIR / "manage.py").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "esp", "anymail"),
+    [
+        ("anymail://postmark?SERVER_TOKEN=pm-123", "postmark", {"POSTMARK_SERVER_TOKEN": "pm-123"}),
+        (
+            "anymail://mailgun?API_KEY=key-1&SENDER_DOMAIN=mg.example.com",
+            "mailgun",
+            {"MAILGUN_API_KEY": "key-1", "MAILGUN_SENDER_DOMAIN": "mg.example.com"},
+        ),
+        # Percent-decoded; "+" is a literal plus (API keys are often base64); names case-insensitive.
+        ("anymail://sendgrid?api_key=SG.a%2Fb%3D%26c+d", "sendgrid", {"SENDGRID_API_KEY": "SG.a/b=&c+d"}),
+        ("anymail://amazon_ses", "amazon_ses", {}),  # credentials from the usual AWS environment
+        (
+            "anymail://amazon_ses?CONFIGURATION_SET_NAME=fanclub",
+            "amazon_ses",
+            {"AMAZON_SES_CONFIGURATION_SET_NAME": "fanclub"},
+        ),
+        ("anymail://brevo?API_KEY=xkeysib-1", "brevo", {"BREVO_API_KEY": "xkeysib-1"}),
+        ("anymail://resend?API_KEY=re_1", "resend", {"RESEND_API_KEY": "re_1"}),
+        ("anymail://test", "test", {}),
+    ],
+)
+def test_anymail_url_names_the_backend_and_its_settings(url, esp, anymail):
+    cfg, problems = _read({"EMAIL_URL": url})
+
+    assert problems == []
+    assert (cfg["EMAIL_ANYMAIL_ESP"], cfg["EMAIL_ANYMAIL"]) == (esp, anymail)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        (
+            "anymail://sendinblu?API_KEY=x",
+            "EMAIL_URL: unknown anymail ESP 'sendinblu'; expected one of " + ", ".join(ANYMAIL_ESPS),
+        ),
+        ("anymail://", "EMAIL_URL: unknown anymail ESP ''; expected one of " + ", ".join(ANYMAIL_ESPS)),
+        (
+            "anymail://postmark:pm-secret@api",  # the token is not echoed into logs
+            "EMAIL_URL: unknown anymail ESP (not a name; credentials go in the query); expected one of "
+            + ", ".join(ANYMAIL_ESPS),
+        ),
+        (
+            "anymail://postmark",
+            "EMAIL_URL: anymail://postmark needs SERVER_TOKEN (e.g. anymail://postmark?SERVER_TOKEN=...)",
+        ),
+        (
+            "anymail://mailjet?API_KEY=x",
+            "EMAIL_URL: anymail://mailjet needs SECRET_KEY (e.g. anymail://mailjet?SECRET_KEY=...)",
+        ),
+        ("anymail://resend?API_KEY=", "EMAIL_URL: API_KEY is empty"),
+        ("anymail://resend?API_KEY=a&API_KEY=b", "EMAIL_URL: API_KEY is given twice"),
+        (
+            "anymail://amazon_ses?ACCESS_KEY=x",
+            "EMAIL_URL: anymail://amazon_ses does not take 'ACCESS_KEY'"
+            " (accepts CONFIGURATION_SET_NAME, MESSAGE_TAG_NAME)",
+        ),
+        ("anymail://test?X=1", "EMAIL_URL: anymail://test does not take 'X' (accepts no settings)"),
+    ],
+)
+def test_malformed_anymail_url_is_a_problem(url, problem):
+    _, problems = _read({"EMAIL_URL": url})
+
+    assert problems == [problem]
+
+
+def test_a_typo_in_a_setting_name_reports_the_typo_and_the_missing_credential():
+    _, problems = _read({"EMAIL_URL": "anymail://mailgun?API_KY=x"})
+
+    assert problems == [
+        "EMAIL_URL: anymail://mailgun does not take 'API_KY' (accepts API_KEY, SENDER_DOMAIN, API_URL)",
+        "EMAIL_URL: anymail://mailgun needs API_KEY (e.g. anymail://mailgun?API_KEY=...)",
+    ]
+
+
+def test_production_refuses_the_anymail_test_backend():
+    _, problems = _read({**PRODUCTION, "EMAIL_URL": "anymail://test"})
+
+    assert problems == ["EMAIL_URL: anymail://test sends nothing; production needs a real provider"]
+
+
+@pytest.mark.filterwarnings("ignore:django-anymail has dropped official support")
+@pytest.mark.parametrize("esp", sorted(ANYMAIL_ESPS))
+def test_anymail_table_matches_what_each_backend_reads(esp, monkeypatch):
+    """The ESP exists, its settings prefix is ours, and the required/optional names are anymail's own."""
+    import importlib
+
+    from anymail.utils import UNSET
+
+    module = importlib.import_module(f"anymail.backends.{esp}")
+    read: dict[str, bool] = {}  # setting name -> required
+
+    def recording(name, default=UNSET, esp_name=None, kwargs=None, allow_bare=False):
+        assert esp_name == module.EmailBackend.esp_name
+        read[name.upper()] = default is UNSET
+        return "https://x.example/" if default is UNSET else default
+
+    if hasattr(module, "get_anymail_setting"):
+        monkeypatch.setattr(module, "get_anymail_setting", recording)
+    module.EmailBackend()
+
+    required, optional = ANYMAIL_ESPS[esp]
+    assert module.EmailBackend.esp_name.upper().replace(" ", "_") == esp.upper()
+    assert sorted(name for name, needed in read.items() if needed) == sorted(required)
+    assert set(optional) <= {name for name, needed in read.items() if not needed}
+
+
+def test_settings_turn_an_anymail_url_into_the_backend_and_anymail_settings():
+    script = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.EMAIL_BACKEND, s.ANYMAIL]))"
+    )
+    env = clean_environment(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        EMAIL_URL="anymail://mailgun?API_KEY=key%2B1&SENDER_DOMAIN=mg.example.com",
+    )
+
+    result = run_python("-c", script, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [
+        "anymail.backends.mailgun.EmailBackend",
+        {"MAILGUN_API_KEY": "key+1", "MAILGUN_SENDER_DOMAIN": "mg.example.com"},
+    ]

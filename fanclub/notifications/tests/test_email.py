@@ -10,6 +10,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
+from config.options import anymail_url_parse
 from fanclub.notifications import constants as k
 from fanclub.notifications import delivery, selectors, services
 from fanclub.notifications.models import EmailSettings
@@ -61,6 +62,37 @@ def test_email_is_templated_with_an_unsubscribe_link_that_works_signed_out(make_
     mail.outbox.clear()
     assert delivery.email_send(kind=k.TIP_RECEIVED, actor_id=fan.pk, data={}, recipient_ids=[creator.pk]) == 0
     assert mail.outbox == []
+
+
+def test_email_goes_through_an_anymail_provider_with_its_unsubscribe_header(make_user, settings):
+    """EMAIL_URL=anymail://test: anymail's test backend records what it would post to the provider."""
+    esp, anymail, problems = anymail_url_parse("anymail://test")
+    assert problems == []
+    settings.EMAIL_BACKEND = f"anymail.backends.{esp}.EmailBackend"  # as config/settings.py maps it
+    settings.ANYMAIL = anymail
+    creator, fan = make_user(handle="lena"), make_user(handle="fan")
+
+    sent = delivery.email_send(
+        kind=k.TIP_RECEIVED,
+        actor_id=fan.pk,
+        data={"amount_minor": 1250, "currency": "usd"},
+        recipient_ids=[creator.pk],
+    )
+
+    assert sent == 1
+    (message,) = mail.outbox
+    assert message.anymail_status.status == {"sent"}
+    params = message.anymail_test_params
+    assert [address.addr_spec for address in params["to"]] == ["lena@example.com"]
+    assert params["subject"] == "fan sent you a tip of 12.50 USD"
+    path = _link(params["text_body"])
+    assert f"https://fans.example{path}" in params["html_body"]
+    assert params["extra_headers"] == {
+        "List-Unsubscribe": f"<https://fans.example{path}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    assert Client().post(path, {"List-Unsubscribe": "One-Click"}).status_code == 200
+    assert selectors.preference_for(user_id=creator.pk, kind=k.TIP_RECEIVED)["email"] is False
 
 
 def test_a_forged_or_altered_unsubscribe_link_is_a_400_and_changes_nothing(make_user):
