@@ -34,6 +34,7 @@ from fanclub.creators.permissions import is_creator
 from fanclub.media import services as media_services
 from fanclub.media.models import MediaItem
 from fanclub.notifications import hooks as notification_hooks
+from fanclub.search import services as search_services
 from fanclub.social import selectors as social_selectors
 
 _TAG_CHARS = re.compile(r"[^a-z0-9_-]+")
@@ -177,6 +178,7 @@ def post_create(
         _set_media(post, items, creator=creator)
         if post.state == PostState.PUBLISHED:
             notification_hooks.post_published(post_id=post.pk)
+            search_services.search_words_add(post_ids=[post.pk])  # the typo correction's words
     return post
 
 
@@ -242,6 +244,8 @@ def post_update(*, user: Any, post_id: int, **fields: Any) -> Post:
         if post.state == PostState.PUBLISHED:
             post.edited_at = timezone.now()
         post.save()
+        if post.state == PostState.PUBLISHED:  # new words (old ones go at the hourly rebuild)
+            search_services.search_words_add(post_ids=[post.pk])
     return post
 
 
@@ -288,6 +292,7 @@ def posts_publish_due(*, now: datetime | None = None) -> int:
         )
         for post_id in post_ids:  # notifications: one fan-out job per post that went live
             notification_hooks.post_published(post_id=post_id)
+        search_services.search_words_add(post_ids=post_ids, now=now)
     return len(post_ids)
 
 

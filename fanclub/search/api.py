@@ -36,7 +36,8 @@ class ListParams(ApiSchema):
 @router.get("/search", auth=PUBLIC_AUTH, response={200: SearchOut, **ERRORS})
 def list_search_results(request: HttpRequest, params: Query[SearchParams]) -> dict[str, Any]:
     """Creators and posts matching ``q``, ranked. ``type=all`` returns the top creators and a page
-    of posts, each with its own next cursor; pass a cursor with ``type=creators`` or ``posts``."""
+    of posts, each with its own next cursor; pass a cursor with ``type=creators`` or ``posts``.
+    ``correction``: the query with typos corrected, when posts were found through it."""
     query = selectors.search_query_parse(raw=params.q)
     if params.cursor and params.type == SearchType.ALL:
         raise ApiError(
@@ -48,6 +49,7 @@ def list_search_results(request: HttpRequest, params: Query[SearchParams]) -> di
     country = geo.country_for_request(request)
     out: dict[str, Any] = {
         "query": query.text,
+        "correction": None,
         "type": params.type,
         "creators": [],
         "posts": [],
@@ -70,12 +72,14 @@ def list_search_results(request: HttpRequest, params: Query[SearchParams]) -> di
         )
         out["posts"] = presenters.post_hits(request, posts.items)
         out["posts_next_cursor"] = posts.next_cursor
+        out["correction"] = posts.correction.text if posts.correction else None
     return out
 
 
 @router.get("/search/suggest", auth=PUBLIC_AUTH, response={200: SuggestOut, **ERRORS})
 def list_search_suggestions(request: HttpRequest, params: Query[SuggestParams]) -> dict[str, Any]:
-    """At most 8 suggestions while typing: creators (handle or name prefix, or a near miss), then tags."""
+    """At most 8 suggestions while typing: creators (handle or name prefix, or a near miss), then
+    tags; ``correction``: the query with typos corrected, when that finds the viewer a post."""
     query = selectors.search_query_parse(raw=params.q)
     found = selectors.search_suggest(
         viewer=request.user, country=geo.country_for_request(request), query=query
@@ -90,6 +94,7 @@ def list_search_suggestions(request: HttpRequest, params: Query[SuggestParams]) 
             for profile in found.creators
         ],
         "tags": [{"tag": item.tag, "post_count": item.post_count} for item in found.tags],
+        "correction": found.correction.text if found.correction else None,
     }
 
 

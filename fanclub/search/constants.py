@@ -23,6 +23,19 @@ TRIGRAM_WEIGHT = 0.5  # word similarity (0..1) times this, added to ts_rank in f
 EXACT_HANDLE_BONUS = 1.0
 TAG_SUGGEST_SIMILARITY = 0.5
 
+# Spelling correction of post text ("sunsett" -> "sunset"): the word table (models.SearchWord) is
+# matched with pg_trgm's similarity(); an unknown query word of CORRECTION_MIN_LENGTH letters or more
+# is replaced by the known word most similar to it, at least CORRECTION_SIMILARITY and at most
+# CORRECTION_LENGTH_DIFFERENCE letters longer or shorter (the pg_trgm docs' "similar length" test).
+CORRECTION_MIN_LENGTH = 4
+CORRECTION_SIMILARITY = 0.4
+CORRECTION_LENGTH_DIFFERENCE = 2
+# A correction to a word in fewer posts than this ranks its matches found through the indexes, not
+# by walking the newest posts (docs/benchmarks.md, "Search": 850 ms -> a few ms at 100,000 posts).
+CORRECTION_COLLECT_BELOW = 2000
+WORD_MAX_LENGTH = 40  # longer lexemes (URLs, hashes) are never worth suggesting
+QUEUE = "search"
+
 
 class SearchType(models.TextChoices):
     ALL = "all", "Everything"

@@ -30,6 +30,9 @@ class PostHitOut(PostOut):
 
 class SearchOut(PresentedOut):
     query: str
+    # The query with its typos corrected, when posts were found through it ("Showing results for …");
+    # only for posts (type all or posts), null otherwise.
+    correction: str | None
     type: str
     creators: list[CreatorHitOut]
     posts: list[PostHitOut]
@@ -51,3 +54,4 @@ class CreatorSuggestionOut(ApiSchema):
 class SuggestOut(ApiSchema):
     creators: list[CreatorSuggestionOut]
     tags: list[TagSuggestionOut]
+    correction: str | None  # "Did you mean …": only when it finds the viewer a post

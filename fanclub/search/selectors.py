@@ -11,6 +11,11 @@
   bio and post text C); when full-text search finds fewer than ``FALLBACK_BELOW`` results, the
   trigram fallback adds names, handles and tags whose word similarity passes pg_trgm's threshold
   (typos: "lenna" finds "lena"), scored ``ts_rank + TRIGRAM_WEIGHT * similarity``.
+* Spelling correction of posts (same fallback): each query word that is not a known word, nor the
+  start of one, in the word table (``models.SearchWord``: words any visitor may read) is replaced
+  by the most similar known word, and posts matching the corrected query are added. The page says
+  which correction was used ("Showing results for …") only when a post it returns was found
+  through it, so a correction never points at what the viewer may not see.
 """
 
 from __future__ import annotations
@@ -20,14 +25,16 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
+    DateTimeField,
     Exists,
+    ExpressionWrapper,
     F,
     FloatField,
     OuterRef,
@@ -50,6 +57,10 @@ from fanclub.core.pagination import InvalidCursor, Page, paginate
 from fanclub.creators.models import CreatorProfile, Tier
 from fanclub.search import documents as docs
 from fanclub.search.constants import (
+    CORRECTION_COLLECT_BELOW,
+    CORRECTION_LENGTH_DIFFERENCE,
+    CORRECTION_MIN_LENGTH,
+    CORRECTION_SIMILARITY,
     EXACT_HANDLE_BONUS,
     FALLBACK_BELOW,
     MAX_QUERY_LENGTH,
@@ -64,6 +75,7 @@ from fanclub.search.constants import (
     TRIGRAM_WEIGHT,
 )
 from fanclub.search.errors import QueryEmpty, QueryTooLong
+from fanclub.search.models import SearchWord
 from fanclub.social.selectors import block_between_q
 
 _TOKEN = re.compile(r"[^\W_]+")
@@ -77,6 +89,7 @@ class ParsedQuery:
 
     text: str
     tsquery: str
+    tokens: tuple[str, ...] = ()
 
     @property
     def trigram_ok(self) -> bool:
@@ -95,7 +108,86 @@ def search_query_parse(*, raw: str | None) -> ParsedQuery:
         )
     # Words only (letters and digits): nothing else reaches to_tsquery's syntax.
     tokens = list(dict.fromkeys(_TOKEN.findall(text)))[:MAX_QUERY_TOKENS]
-    return ParsedQuery(text=text.lstrip("@#") or text, tsquery=" & ".join(f"{token}:*" for token in tokens))
+    return ParsedQuery(
+        text=text.lstrip("@#") or text,
+        tsquery=" & ".join(f"{token}:*" for token in tokens),
+        tokens=tuple(tokens),
+    )
+
+
+# --- Spelling correction ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Correction:
+    """The query with its unknown words replaced: ``text`` to show ("Showing results for …"),
+    ``tsquery`` to search (every word a prefix, as the query's own)."""
+
+    text: str
+    tsquery: str
+    ndoc: int = 0  # posts holding the rarest replacement word (at the last rebuild)
+
+
+# One statement for every word of the query: is it a known word or the start of one (a range scan
+# on the "C"-collated primary key), and if not, the most similar known word (the trigram index;
+# ``%`` is pg_trgm's similarity operator at its 0.3 threshold, then our stricter floor).
+_CORRECTION_SQL = f"""
+    SELECT t.n, best.word, best.ndoc
+    FROM unnest(%(terms)s::text[]) WITH ORDINALITY AS t(term, n)
+    CROSS JOIN LATERAL (SELECT fanclub_unaccent(lower(t.term)) COLLATE "C" AS norm) AS q
+    LEFT JOIN LATERAL (
+        SELECT w.word, w.ndoc FROM {SearchWord._meta.db_table} w
+        WHERE length(q.norm) >= %(min_length)s
+          AND NOT EXISTS (
+              SELECT 1 FROM {SearchWord._meta.db_table} k
+              WHERE k.word >= q.norm AND k.word < q.norm || %(last)s
+          )
+          AND w.word %% q.norm
+          AND similarity(w.word, q.norm) >= %(similarity)s
+          AND abs(length(w.word) - length(q.norm)) <= %(length_difference)s
+        ORDER BY similarity(w.word, q.norm) DESC, w.ndoc DESC, w.word
+        LIMIT 1
+    ) AS best ON true
+    ORDER BY t.n
+"""  # noqa: S608 (constants only; the query's words are bound parameters)
+
+
+def search_correction(*, query: ParsedQuery) -> Correction | None:
+    """The query with each unknown word (``CORRECTION_MIN_LENGTH`` letters or more) replaced by the
+    most similar known word, or None when no word was replaced. One query (none without words)."""
+    if not query.tokens or not any(len(token) >= CORRECTION_MIN_LENGTH for token in query.tokens):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CORRECTION_SQL,
+            {
+                "terms": list(query.tokens),
+                "similarity": CORRECTION_SIMILARITY,
+                "length_difference": CORRECTION_LENGTH_DIFFERENCE,
+                "min_length": CORRECTION_MIN_LENGTH,
+                "last": chr(0x10FFFF),  # after any character: [norm, norm || last) holds its extensions
+            },
+        )
+        found = {
+            int(n): (word, int(ndoc))
+            for n, word, ndoc in cursor.fetchall()
+            if word and _TOKEN.fullmatch(word)
+        }
+    if not found:
+        return None
+    words = [
+        found[index][0] if index in found else token for index, token in enumerate(query.tokens, start=1)
+    ]
+    return Correction(
+        text=" ".join(words),
+        tsquery=" & ".join(f"{word}:*" for word in words),
+        ndoc=min(ndoc for _, ndoc in found.values()),
+    )
+
+
+def _readable_match(tsquery: Any) -> Q:
+    """Posts matching ``tsquery`` by what the viewer may read: labels always, text with access."""
+    return Q(docs.Matches(docs.post_labels_document(), tsquery)) | (
+        Q(has_access=True) & Q(docs.Matches(docs.post_text_document(), tsquery))
+    )
 
 
 # --- Bounded pagination for ranked results ----------------------------------------------------------
@@ -256,16 +348,20 @@ def _for_display(queryset: QuerySet[Post], *, viewer: Any) -> QuerySet[Post]:
     )
 
 
-def _post_search_qs(*, viewer: Any, country: str, query: ParsedQuery, fuzzy: bool) -> QuerySet[Post]:
+def _post_search_qs(
+    *, viewer: Any, country: str, query: ParsedQuery, fuzzy: bool, correction: Correction | None = None
+) -> QuerySet[Post]:
     queryset = post_qs_searchable_by(viewer=viewer, country=country)
     match = Q(pk__in=[])
     score: Any = Value(0.0, output_field=FloatField())
     snippet: Any = Value(None, output_field=docs.TextField())
+    via_correction: Any = Value(False, output_field=BooleanField())
     if query.tsquery:
-        tsquery = docs.TsQuery(docs.text(query.tsquery))
+        # In the fallback, the corrected query joins the query's own: "(sunsett:*) | (sunset:*)".
+        effective = f"({query.tsquery}) | ({correction.tsquery})" if fuzzy and correction else query.tsquery
+        tsquery = docs.TsQuery(docs.text(effective))
         # The text counts only where the viewer has access: a locked post is found by its labels.
-        match |= Q(docs.Matches(docs.post_labels_document(), tsquery))
-        match |= Q(has_access=True) & Q(docs.Matches(docs.post_text_document(), tsquery))
+        match |= _readable_match(tsquery)
         document = docs.VectorConcat(
             docs.SetWeight(docs.post_labels_document(), "B"),
             Case(
@@ -281,31 +377,64 @@ def _post_search_qs(*, viewer: Any, country: str, query: ParsedQuery, fuzzy: boo
             ),
             default=Value(None, output_field=docs.TextField()),
         )
+        if fuzzy and correction:
+            via_correction = Case(
+                When(_readable_match(docs.TsQuery(docs.text(correction.tsquery))), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
     if fuzzy and query.trigram_ok:
         needle = docs.Unaccent(docs.text(query.text))
         match |= Q(docs.WordSimilar(needle, docs.post_labels_trigram()))
         score = score + docs.WordSimilarity(needle, docs.post_labels_trigram()) * Value(TRIGRAM_WEIGHT)
     # Ranking needs each candidate's documents (to_tsvector of its text): bounded to the newest
     # RANK_WINDOW matches, so a word found in half the posts costs the same as a rare one.
-    window = queryset.filter(match).order_by("-published_at", "-id").values("pk")[:RANK_WINDOW]
+    newest: Any = F("published_at")
+    if fuzzy and correction and correction.ndoc < CORRECTION_COLLECT_BELOW:
+        # A rare corrected word: collect its few matches through the indexes (bitmap) and sort them.
+        # Ordered by the bare column, the planner walks the newest posts instead, testing each one
+        # (it cannot estimate the OR of several documents), 0.85 s for 100,000 posts.
+        newest = ExpressionWrapper(F("published_at") + Value(timedelta(0)), output_field=DateTimeField())
+    window = queryset.filter(match).order_by(newest.desc(), "-id").values("pk")[:RANK_WINDOW]
     return (
         _for_display(queryset.filter(pk__in=window), viewer=viewer)
-        .annotate(score=score, snippet=snippet)
+        .annotate(score=score, snippet=snippet, via_correction=via_correction)
         .order_by("-score", "-published_at", "-id")
     )
 
 
+@dataclass(frozen=True)
+class PostResults:
+    """A page of ranked posts, and the correction it used (None unless a post on this page was
+    found through it)."""
+
+    items: list[Post]
+    next_cursor: str | None
+    correction: Correction | None = None
+
+
 def post_search(
     *, viewer: Any, country: str = "", query: ParsedQuery, cursor: str | None = None, limit: int = 20
-) -> Page[Post]:
-    """Ranked live posts for ``query`` as ``viewer`` sees them (``snippet`` only with access)."""
-    rows, next_cursor = _ranked_page(
-        lambda fuzzy: _post_search_qs(viewer=viewer, country=country, query=query, fuzzy=fuzzy),
-        query=query,
-        cursor=cursor,
-        limit=limit,
+) -> PostResults:
+    """Ranked live posts for ``query`` as ``viewer`` sees them (``snippet`` only with access). In
+    the fallback, also posts found by the spelling correction (one more query to find it)."""
+    corrections: list[Correction | None] = []
+
+    def build(fuzzy: bool) -> QuerySet[Post]:
+        if fuzzy and not corrections:
+            corrections.append(search_correction(query=query))
+        correction = corrections[0] if fuzzy else None
+        return _post_search_qs(
+            viewer=viewer, country=country, query=query, fuzzy=fuzzy, correction=correction
+        )
+
+    rows, next_cursor = _ranked_page(build, query=query, cursor=cursor, limit=limit)
+    used = (
+        corrections[0]
+        if corrections and any(getattr(post, "via_correction", False) for post in rows)
+        else None
     )
-    return Page(items=rows, next_cursor=next_cursor)
+    return PostResults(items=rows, next_cursor=next_cursor, correction=used)
 
 
 # --- Suggestions ------------------------------------------------------------------------------------
@@ -319,6 +448,7 @@ class TagSuggestion:
 class Suggestions:
     creators: list[CreatorProfile]
     tags: list[TagSuggestion]
+    correction: Correction | None = None
 
 
 def _like_prefix(value: str) -> str:
@@ -327,7 +457,9 @@ def _like_prefix(value: str) -> str:
 
 def search_suggest(*, viewer: Any, country: str = "", query: ParsedQuery) -> Suggestions:
     """Up to ``SUGGEST_LIMIT`` suggestions while typing: creators whose handle or name starts with
-    (or is trigram-similar to) the query, then tags of visible posts. Two queries."""
+    (or is trigram-similar to) the query, then tags of visible posts; from 4 letters, the spelling
+    correction too when it finds the viewer a post. Two queries (three from 4 letters, four when
+    a word is corrected)."""
     needle = docs.Unaccent(docs.text(query.text))
     prefix = docs.Unaccent(docs.text(_like_prefix(query.text)))
     name_arms = docs.Like(docs.creator_name_trigram(), prefix)
@@ -362,7 +494,21 @@ def search_suggest(*, viewer: Any, country: str = "", query: ParsedQuery) -> Sug
         tags=_tag_suggestions(
             viewer=viewer, country=country, query=query, limit=SUGGEST_LIMIT - len(creators)
         ),
+        correction=_suggested_correction(viewer=viewer, country=country, query=query),
     )
+
+
+def _suggested_correction(*, viewer: Any, country: str, query: ParsedQuery) -> Correction | None:
+    """The correction, offered only if it finds the viewer a post by what they may read (the same
+    rule as the results page: never a hint at what blocks, geo-blocks or locks hide)."""
+    if len(query.text) <= MIN_TRIGRAM_LENGTH:
+        return None
+    correction = search_correction(query=query)
+    if correction is None:
+        return None
+    tsquery = docs.TsQuery(docs.text(correction.tsquery))
+    found = post_qs_searchable_by(viewer=viewer, country=country).filter(_readable_match(tsquery)).exists()
+    return correction if found else None
 
 
 def _tag_suggestions(*, viewer: Any, country: str, query: ParsedQuery, limit: int) -> list[TagSuggestion]:

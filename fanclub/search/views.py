@@ -34,7 +34,7 @@ def search_results(request: HttpRequest) -> HttpResponse:
     if tab not in SearchType.values:
         tab = SearchType.ALL
     context: dict[str, Any] = {"q": raw.strip(), "tab": tab, "tabs": SearchType.choices, "error": None}
-    context.update(creators=[], cards=[], creators_next=None, posts_next=None)
+    context.update(creators=[], cards=[], creators_next=None, posts_next=None, correction=None)
     if not raw.strip():
         return render(request, "search/results.html", context)
     try:
@@ -61,6 +61,7 @@ def search_results(request: HttpRequest) -> HttpResponse:
             )
             context["cards"] = presenters.post_hits(request, posts.items)
             context["posts_next"] = posts.next_cursor
+            context["correction"] = posts.correction.text if posts.correction else None
     except ApiError as exc:  # a forged cursor
         context["error"] = exc.message
         return render(request, "search/results.html", context, status=exc.status)
@@ -74,6 +75,7 @@ def search_results(request: HttpRequest) -> HttpResponse:
 def search_suggest(request: HttpRequest) -> HttpResponse:
     """The header's listbox options (an htmx partial; empty for an empty or over-long query)."""
     options: list[dict[str, Any]] = []
+    correction = None
     raw = request.GET.get("q", "")
     try:
         query = selectors.search_query_parse(raw=raw)
@@ -92,7 +94,10 @@ def search_suggest(request: HttpRequest) -> HttpResponse:
             }
             for profile in found.creators
         ] + [{"kind": "tag", "tag": item.tag, "count": item.post_count} for item in found.tags]
-    return render(request, "search/_suggest.html", {"options": options, "q": raw.strip()})
+        correction = found.correction.text if found.correction else None
+    return render(
+        request, "search/_suggest.html", {"options": options, "q": raw.strip(), "correction": correction}
+    )
 
 
 def _listing(

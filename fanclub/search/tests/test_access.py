@@ -122,8 +122,16 @@ def test_a_block_either_way_hides_everything(world, direction):
     client = _client(fan)
     assert _api_found(client, "lena") == (set(), set())
     assert _api_found(client, "beach") == (set(), set())
-    assert client.get("/api/v1/search/suggest", {"q": "len"}).json() == {"creators": [], "tags": []}
-    assert client.get("/api/v1/search/suggest", {"q": "bea"}).json() == {"creators": [], "tags": []}
+    assert client.get("/api/v1/search/suggest", {"q": "len"}).json() == {
+        "creators": [],
+        "tags": [],
+        "correction": None,
+    }
+    assert client.get("/api/v1/search/suggest", {"q": "bea"}).json() == {
+        "creators": [],
+        "tags": [],
+        "correction": None,
+    }
     assert client.get("/api/v1/tags/beach/posts").json()["items"] == []
     assert client.get("/api/v1/categories/photo/posts").json()["items"] == []
     for path in ("/search/?q=lena", "/search/suggest/?q=lena", "/tags/beach/", "/categories/photo/"):
@@ -139,7 +147,11 @@ def test_geo_blocked_country_finds_nothing(world):
         blocked = _client(user, REMOTE_ADDR=GB_IP)
         assert _api_found(blocked, "lena") == (set(), set())
         assert _api_found(blocked, "beach") == (set(), set())
-        assert blocked.get("/api/v1/search/suggest", {"q": "len"}).json() == {"creators": [], "tags": []}
+        assert blocked.get("/api/v1/search/suggest", {"q": "len"}).json() == {
+            "creators": [],
+            "tags": [],
+            "correction": None,
+        }
         assert blocked.get("/api/v1/tags/beach/posts").json()["items"] == []
         assert "/c/lena/" not in blocked.get("/search/?q=lena").content.decode()
         assert "/c/lena/" not in blocked.get("/tags/beach/").content.decode()
