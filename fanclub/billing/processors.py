@@ -34,7 +34,15 @@ class WebhookRejected(ApiError):
 
 
 class ProcessorRetryable(Exception):
-    """A transient processor failure: the same call with the same idempotency key may succeed."""
+    """A transient processor failure: the same call with the same idempotency key may succeed.
+
+    ``maybe_charged``: the request reached the processor and its outcome is unknown (a 5xx, a
+    timeout while waiting for the answer). Retrying is safe only with a processor that honours
+    idempotency keys (``Processor.idempotent_charges``)."""
+
+    def __init__(self, message: str, *, maybe_charged: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_charged = maybe_charged
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,8 @@ class WebhookEventData:
 
 class Processor(Protocol):
     name: str
+    # Does a repeated charge with the same idempotency key charge at most once?
+    idempotent_charges: bool
 
     def charge(
         self, *, token: str, amount_minor: int, currency: str, idempotency_key: str
@@ -117,6 +127,7 @@ class SandboxProcessor:
     """
 
     name = "sandbox"
+    idempotent_charges = True
 
     def _record(
         self, *, kind: str, idempotency_key: str, amount_minor: int, currency: str, status: str
@@ -264,6 +275,7 @@ class StripeProcessor:
     """Stripe through stripe-python; webhooks verified with the endpoint's signing secret."""
 
     name = "stripe"
+    idempotent_charges = True  # Stripe's Idempotency-Key
 
     def _client(self) -> Any:
         import stripe
@@ -406,6 +418,8 @@ class CCBillProcessor:
     """
 
     name = "ccbill"
+    # CCBill's charge API takes no idempotency key (ours only travels as pass-through information).
+    idempotent_charges = False
 
     def _token(self) -> str:
         import httpx
@@ -447,10 +461,12 @@ class CCBillProcessor:
                 },
                 timeout=30,
             )
-        except httpx.HTTPError as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # never reached CCBill
             raise ProcessorRetryable(f"ccbill: charge: {exc}") from exc
+        except httpx.HTTPError as exc:  # sent: CCBill may have charged
+            raise ProcessorRetryable(f"ccbill: charge: {exc}", maybe_charged=True) from exc
         if response.status_code >= 500:
-            raise ProcessorRetryable(f"ccbill: charge: HTTP {response.status_code}")
+            raise ProcessorRetryable(f"ccbill: charge: HTTP {response.status_code}", maybe_charged=True)
         body = response.json() if response.content else {}
         if response.status_code >= 400 or not body.get("approved"):
             return ProcessorResult(

@@ -73,7 +73,15 @@ def _collect(*, payment: Payment, amount_minor: int, currency: str, idempotency_
                 idempotency_key=idempotency_key,
             )
             break
-        except ProcessorRetryable:
+        except ProcessorRetryable as exc:
+            if exc.maybe_charged and not processor.idempotent_charges:
+                # The processor may have charged and would charge again: never retry blindly.
+                raise ApiError(
+                    "The payment processor did not confirm the payment, so it was not retried (you "
+                    "cannot be charged twice). Check your statement before trying again.",
+                    status=503,
+                    code="processor_outcome_unknown",
+                ) from None
             # Same idempotency key: the processor charges at most once whatever happened before.
             if attempt == PROCESSOR_ATTEMPTS - 1:
                 raise ApiError(

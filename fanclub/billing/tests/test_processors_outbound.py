@@ -212,8 +212,18 @@ def test_ccbill_server_error_and_refused_token_are_retryable(fake_ccbill: Any, f
 def test_ccbill_unreachable_is_retryable(fake_ccbill: Any, settings: Any) -> None:
     settings.CCBILL_API_BASE = closed_port_url()
 
-    with pytest.raises(ProcessorRetryable):
+    with pytest.raises(ProcessorRetryable) as unreachable:
         CCBillProcessor().charge(token="ptok", amount_minor=1000, currency="USD", idempotency_key="k")
+    assert unreachable.value.maybe_charged is False  # never reached CCBill: safe to send again
+
+
+def test_a_ccbill_server_error_after_sending_may_have_charged(fake_ccbill: Any) -> None:
+    fake_ccbill.fail_next("server_error")
+
+    with pytest.raises(ProcessorRetryable) as failed:
+        CCBillProcessor().charge(token="ptok", amount_minor=1000, currency="USD", idempotency_key="k")
+    assert failed.value.maybe_charged is True
+    assert CCBillProcessor.idempotent_charges is False  # CCBill's charge API takes no idempotency key
 
 
 # --- End to end through the API -------------------------------------------------------------------
@@ -346,6 +356,23 @@ def test_ccbill_tip_through_the_api(make_user: Any, fan: Any, fake_ccbill: Any) 
     assert [c.json["initialPrice"] for c in charges] == [15.0, 15.0]
     assert Charge.objects.get().processor == "ccbill"
     assert_ledger_invariants()
+
+
+@pytest.mark.django_db
+def test_a_ccbill_charge_with_an_unknown_outcome_is_not_sent_twice(
+    make_user: Any, fan: Any, fake_ccbill: Any
+) -> None:
+    make_creator(make_user, "bill.creator")
+    before = ledger_snapshot()
+    fake_ccbill.fail_next("server_error")
+
+    response = _post(fan, "/api/v1/billing/tips", _tip(1500, token="ptok-fan"), key="tip-unknown")
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "processor_outcome_unknown"
+    assert len(fake_ccbill.calls("/transactions/")) == 1  # no blind retry: CCBill could charge twice
+    assert not Charge.objects.exists()
+    assert ledger_snapshot() == before
 
 
 def test_ccbill_refund_and_payout_stay_at_the_processor() -> None:
