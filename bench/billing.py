@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from bench import cpu, load, report
-from bench.context import BASE_DIR, Context
+from bench.context import Context, django_shell
 
 GOAL = 0.5
 CONCURRENCY = 16
@@ -172,20 +171,6 @@ print("RESULT " + json.dumps(result))
 """
 
 
-def _shell(code: str, context: Context) -> str:
-    completed = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=BASE_DIR,
-        env=context.ours_env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"bench billing: shell failed:\n{completed.stdout}{completed.stderr}")
-    return completed.stdout
-
-
 def _wrk(url: str, lua: str, context: Context, duration: int) -> load.Measurement:
     with tempfile.TemporaryDirectory(prefix="fanclub-wrk-billing-") as directory:
         script = Path(directory) / "tips.lua"
@@ -213,7 +198,7 @@ def _wrk(url: str, lua: str, context: Context, duration: int) -> load.Measuremen
 
 def tips(context: Context) -> dict[str, Any]:
     prepared = context.work_dir / "billing_prepared.json"
-    _shell(_PREPARE.replace("OUT", str(prepared)), context)
+    django_shell(_PREPARE.replace("OUT", str(prepared)), env=context.ours_env)
     data = json.loads(prepared.read_text())
     duration = context.config.duration_seconds
     with context.variant("billing", "wsgi", RATE_LIMIT_OFF) as server:
@@ -234,7 +219,11 @@ def tips(context: Context) -> dict[str, Any]:
     )
     raw_window = cpu.CpuWindow(context._postgres_pid())
     raw_window.begin()
-    line = next(line for line in _shell(raw_code, context).splitlines() if line.startswith("RESULT "))
+    line = next(
+        line
+        for line in django_shell(raw_code, env=context.ours_env).splitlines()
+        if line.startswith("RESULT ")
+    )
     raw_window.end()
     raw = json.loads(line.removeprefix("RESULT "))
     raw_rate = raw["tips"] / raw["seconds"]

@@ -354,7 +354,12 @@ def private_database_env(*, prefix: str, base: dict[str, str]) -> tuple[Path, di
     return work_dir, env
 
 
-def _manage(arguments: list[str], *, env: dict[str, str]) -> None:
+def django_shell(code: str, *, env: dict[str, str]) -> str:
+    """Run ``code`` with ``manage.py shell -c`` in ``env``; its standard output (raises on failure)."""
+    return _manage(["shell", "-c", code], env=env)
+
+
+def _manage(arguments: list[str], *, env: dict[str, str]) -> str:
     completed = subprocess.run(
         [sys.executable, "manage.py", *arguments],
         cwd=BASE_DIR,
@@ -365,6 +370,7 @@ def _manage(arguments: list[str], *, env: dict[str, str]) -> None:
     )
     if completed.returncode != 0:
         raise RuntimeError(f"manage.py {' '.join(arguments)} failed:\n{completed.stdout}{completed.stderr}")
+    return completed.stdout
 
 
 def _remove_work_dir(work_dir: Path) -> None:

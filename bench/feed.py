@@ -26,13 +26,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from bench import load, report
-from bench.context import BASE_DIR, Context
+from bench.context import Context, django_shell
 
 CONCURRENCY = 16
 GOAL_RATIO = 2.0
@@ -241,20 +240,6 @@ end
 """
 
 
-def _shell(code: str, context: Context) -> str:
-    completed = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=BASE_DIR,
-        env=context.ours_env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"bench feed: shell failed:\n{completed.stdout}{completed.stderr}")
-    return completed.stdout
-
-
 def _wrk(base_url: str, path: str, access: str, context: Context, duration: int) -> load.Measurement:
     with tempfile.TemporaryDirectory(prefix="fanclub-wrk-feed-") as directory:
         script = Path(directory) / "feed.lua"
@@ -289,7 +274,9 @@ def _measure(context: Context, extra_env: dict[str, str], path: str, access: str
 def feed(context: Context) -> dict[str, Any]:
     sizes = _sizes()
     prepared = context.work_dir / "feed_prepared.json"
-    _shell(_PREPARE.replace("SIZES", json.dumps(sizes)).replace("OUT", str(prepared)), context)
+    django_shell(
+        _PREPARE.replace("SIZES", json.dumps(sizes)).replace("OUT", str(prepared)), env=context.ours_env
+    )
     data = json.loads(prepared.read_text())
     print(
         f"Generated {data['posts']:,} posts, {sizes['creators']:,} creators, {sizes['fans']:,} fans in "
@@ -310,7 +297,11 @@ def feed(context: Context) -> dict[str, Any]:
         .replace("DURATION", str(context.config.duration_seconds))
         .replace("CONCURRENCY", str(CONCURRENCY))
     )
-    line = next(line for line in _shell(raw_code, context).splitlines() if line.startswith("RESULT "))
+    line = next(
+        line
+        for line in django_shell(raw_code, env=context.ours_env).splitlines()
+        if line.startswith("RESULT ")
+    )
     raw = json.loads(line.removeprefix("RESULT "))
 
     rows, results, passed = [], {}, True

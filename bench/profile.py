@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from bench import report
-from bench.context import BARE_RESPONSES_VARIABLE, Captured, Context
+from bench.context import BARE_RESPONSES_VARIABLE, Captured, Context, django_shell
 from bench.servers import fetch
-from config.options import BASE_DIR
 
 SIZES = (20, 200)
 
@@ -106,20 +103,6 @@ print("RESULT" + json.dumps(result))
 """
 
 
-def _shell(context: Context, code: str) -> str:
-    completed = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=BASE_DIR,
-        env=context.ours_env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"manage.py shell failed:\n{completed.stdout}{completed.stderr}")
-    return completed.stdout
-
-
 def _capture_once(context: Context, paths: list[str]) -> list[str]:
     """Like Context.capture, but one fetch: these pages sign media URLs per visitor and per second,
     so two answers are never byte-identical; the bare app serves one real answer as a constant."""
@@ -144,10 +127,10 @@ def _capture_once(context: Context, paths: list[str]) -> list[str]:
 
 
 def profile_page(context: Context) -> dict[str, Any]:
-    _shell(context, SEED % {"sizes": SIZES})
+    django_shell(SEED % {"sizes": SIZES}, env=context.ours_env)
     pages = [f"/c/bench.p{count}/" for count in SIZES]
     apis = [f"/api/v1/creators/bench.p{count}/posts" for count in SIZES]
-    output = _shell(context, COUNT_QUERIES % {"paths": pages + apis})
+    output = django_shell(COUNT_QUERIES % {"paths": pages + apis}, env=context.ours_env)
     queries = json.loads(output.split("RESULT", 1)[1])
     constant = all(
         queries[group[0]][kind] == queries[group[-1]][kind]

@@ -19,14 +19,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from typing import Any
 
 from bench import report
-from bench.context import Context, private_database_env
-from config.options import BASE_DIR
+from bench.context import Context, django_shell, private_database_env
 
 SEED = r"""
 import random, time
@@ -190,20 +187,6 @@ print("RESULT" + json.dumps(results))
 """
 
 
-def _shell(context: Context | _Standalone, code: str) -> str:
-    completed = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=BASE_DIR,
-        env=context.ours_env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"manage.py shell failed:\n{completed.stdout}{completed.stderr}")
-    return completed.stdout
-
-
 @dataclass
 class _Standalone:
     """``python -m bench.search``: a private database of its own (development settings, migrated),
@@ -216,10 +199,10 @@ def search(context: Context | _Standalone) -> dict[str, Any]:
     creators = int(os.environ.get("BENCH_SEARCH_CREATORS", "10000"))
     posts = int(os.environ.get("BENCH_SEARCH_POSTS", "100000"))
     iterations = int(os.environ.get("BENCH_SEARCH_ITERATIONS", "100"))
-    print(_shell(context, SEED % {"creators": creators, "posts": posts}).strip())
-    output = _shell(
-        context,
+    print(django_shell(SEED % {"creators": creators, "posts": posts}, env=context.ours_env).strip())
+    output = django_shell(
         MEASURE % {"iterations": iterations, "explain": os.environ.get("BENCH_SEARCH_EXPLAIN") == "1"},
+        env=context.ours_env,
     )
     plans, _, result = output.partition("RESULT")
     if "PLAN" in plans:
