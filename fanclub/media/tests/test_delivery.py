@@ -198,3 +198,33 @@ def test_hls_playlists_are_per_viewer_with_signed_segments(
     assert fan_client.get(_url(video, Variant.TEASER, f"u{fan.pk}")).status_code == 200  # public-safe
     ranged = fan_client.get(_url(video, Variant.TEASER, f"u{fan.pk}"), headers={"Range": "bytes=0-99"})
     assert ranged.status_code == 206
+
+
+@pytest.mark.parametrize(
+    ("variant", "file"),
+    [
+        ("display", "display.webp"),
+        ("hls", "master.m3u8"),
+        ("hls", "720p/seg_00001.ts"),
+        ("thumb-2x", "thumb_2x.jpg"),
+        ("display", "name with space.webp"),  # percent-encoded: through reverse() itself
+        ("display", "café.webp"),
+        ("display", "a/../b.webp"),
+    ],
+)
+@pytest.mark.parametrize("script_prefix", ["/", "/fanclub/"])
+def test_delivery_paths_are_spelled_as_reverse_spells_them(
+    variant: str, file: str, script_prefix: str
+) -> None:
+    import uuid
+
+    from django.urls import reverse, set_script_prefix
+
+    media_id = uuid.uuid4()
+    set_script_prefix(script_prefix)
+    try:
+        expected = reverse("media:deliver", kwargs={"media_id": media_id, "variant": variant, "file": file})
+        assert delivery.deliver_path(media_id=media_id, variant=variant, file=file) == expected
+        assert expected.startswith(script_prefix)
+    finally:
+        set_script_prefix("/")
