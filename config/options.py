@@ -54,6 +54,42 @@ ANYMAIL_ESPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+# Delivery-status (tracking) webhooks, mounted at /hooks/email/<esp>/tracking/ for the configured ESP
+# (fanclub.notifications.webhooks). Per ESP: (anymail's tracking view in anymail.webhooks.<esp>,
+# the ANYMAIL setting EMAIL_WEBHOOK_SIGNING_KEY fills or "" when the ESP signs nothing, and whether
+# anymail cannot check the webhook without that key). Every webhook also takes basic auth from
+# EMAIL_WEBHOOK_SECRET (ANYMAIL["WEBHOOK_SECRET"]). anymail://test and scaleway have no webhook.
+ANYMAIL_TRACKING_WEBHOOKS: dict[str, tuple[str, str, bool]] = {
+    "amazon_ses": ("AmazonSESTrackingWebhookView", "", False),  # SNS; basic auth in the subscription URL
+    "brevo": ("BrevoTrackingWebhookView", "", False),
+    "mailersend": ("MailerSendTrackingWebhookView", "SIGNING_SECRET", True),
+    "mailgun": ("MailgunTrackingWebhookView", "WEBHOOK_SIGNING_KEY", True),
+    "mailjet": ("MailjetTrackingWebhookView", "", False),
+    "mailtrap": ("MailtrapTrackingWebhookView", "TRACKING_SECRET", False),
+    "mandrill": ("MandrillCombinedWebhookView", "WEBHOOK_KEY", True),
+    "postal": ("PostalTrackingWebhookView", "WEBHOOK_KEY", True),
+    "postmark": ("PostmarkTrackingWebhookView", "", False),
+    "resend": ("ResendTrackingWebhookView", "SIGNING_SECRET", False),
+    "sendgrid": ("SendGridTrackingWebhookView", "TRACKING_WEBHOOK_VERIFICATION_KEY", False),
+    "sparkpost": ("SparkPostTrackingWebhookView", "", False),
+    "unisender_go": ("UnisenderGoTrackingWebhookView", "", False),  # signed with the API key
+}
+EMAIL_WEBHOOK_SECRET_MIN_PASSWORD = 16
+
+
+def email_webhook_secret_parse(raw: str) -> tuple[list[str], list[str]]:
+    """``user:password[,user:password...]`` (more than one while rotating) -> (secrets, problems)."""
+    secrets: list[str] = []
+    problems: list[str] = []
+    for item in (part.strip() for part in raw.split(",")) if raw else []:
+        user, sep, password = item.partition(":")
+        if not sep or not user or not password or any(ch.isspace() for ch in item):
+            problems.append("EMAIL_WEBHOOK_SECRET: expected user:password (comma-separated while rotating)")
+        else:
+            secrets.append(item)
+    return secrets, problems
+
+
 def anymail_url_parse(url: str) -> tuple[str, dict[str, str], list[str]]:
     """``anymail://<esp>?<SETTING>=<value>&...`` -> (esp, ANYMAIL settings, problems).
 
@@ -124,6 +160,9 @@ def read_config(env: Env) -> dict[str, Any]:
         "HSTS_SECONDS": env.int("HSTS_SECONDS", 31_536_000 if production else 0, minimum=0),
         "EMAIL_URL": env.str("EMAIL_URL", "console://"),
         "DEFAULT_FROM_EMAIL": env.str("DEFAULT_FROM_EMAIL", "Fanclub <noreply@fanclub.localhost>"),
+        # The ESP's delivery-status webhook (anymail ESPs only; docs/notifications.md).
+        "EMAIL_WEBHOOK_SECRET": env.str("EMAIL_WEBHOOK_SECRET"),
+        "EMAIL_WEBHOOK_SIGNING_KEY": env.str("EMAIL_WEBHOOK_SIGNING_KEY"),
         "WORKER_STALE_SECONDS": env.int("WORKER_STALE_SECONDS", 60, minimum=5),
         "METRICS_TOKEN": env.str("METRICS_TOKEN"),
         # Accounts: OAuth providers are offered only when both their id and secret are set.
@@ -257,4 +296,53 @@ def read_config(env: Env) -> dict[str, Any]:
         env.problems.append(
             "EMAIL_URL: expected console://, memory://, smtp://..., smtps://... or anymail://<esp>?..."
         )
+    _email_webhook(env, cfg, production=production)
     return cfg
+
+
+def _email_webhook(env: Env, cfg: dict[str, Any], *, production: bool) -> None:
+    """EMAIL_WEBHOOK_SECRET / EMAIL_WEBHOOK_SIGNING_KEY -> cfg["EMAIL_TRACKING_ESP"] and ANYMAIL settings.
+
+    Production refuses an ESP whose delivery-status webhook would be open to anyone (no basic-auth
+    secret, or a strong enough one) or that anymail cannot verify without the ESP's signing key:
+    a forged "hard bounce" would silently stop a user's email."""
+    esp = cfg["EMAIL_ANYMAIL_ESP"]
+    webhook = ANYMAIL_TRACKING_WEBHOOKS.get(esp)
+    cfg["EMAIL_TRACKING_ESP"] = esp if webhook else ""
+    secrets, problems = email_webhook_secret_parse(cfg["EMAIL_WEBHOOK_SECRET"])
+    env.problems.extend(problems)
+    signing_key = cfg["EMAIL_WEBHOOK_SIGNING_KEY"]
+    if not webhook:
+        for name in ("EMAIL_WEBHOOK_SECRET", "EMAIL_WEBHOOK_SIGNING_KEY"):
+            if cfg[name]:
+                env.problems.append(
+                    f"{name}: only used with EMAIL_URL=anymail://<esp> of an ESP with a tracking webhook"
+                )
+        return
+    _, signing_setting, signing_required = webhook
+    if signing_key and not signing_setting:
+        env.problems.append(
+            f"EMAIL_WEBHOOK_SIGNING_KEY: anymail://{esp} signs nothing; its webhook uses EMAIL_WEBHOOK_SECRET"
+        )
+    settings: dict[str, Any] = {}
+    if secrets:
+        settings["WEBHOOK_SECRET"] = secrets
+    if signing_key and signing_setting:
+        settings[f"{esp.upper()}_{signing_setting}"] = signing_key
+    cfg["EMAIL_ANYMAIL"] = {**cfg["EMAIL_ANYMAIL"], **settings}
+    if production:
+        if not secrets:
+            env.problems.append(
+                f"EMAIL_WEBHOOK_SECRET: production with anymail://{esp} needs user:password for "
+                "its delivery-status webhook"
+            )
+        elif any(len(s.partition(":")[2]) < EMAIL_WEBHOOK_SECRET_MIN_PASSWORD for s in secrets):
+            env.problems.append(
+                f"EMAIL_WEBHOOK_SECRET: use a password of at least {EMAIL_WEBHOOK_SECRET_MIN_PASSWORD} "
+                "random characters"
+            )
+        if signing_required and not signing_key:
+            env.problems.append(
+                f"EMAIL_WEBHOOK_SIGNING_KEY: production with anymail://{esp} needs the ESP's webhook "
+                f"signing key (anymail's {esp.upper()}_{signing_setting})"
+            )

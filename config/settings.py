@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "fanclub.community",
     "fanclub.messaging",
     "fanclub.notifications",
+    "fanclub.moderation",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -366,7 +368,8 @@ elif _email_scheme == "memory":
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 elif _email_scheme == "anymail":  # django-anymail: an email service provider's HTTP API
     EMAIL_BACKEND = f"anymail.backends.{CONFIG['EMAIL_ANYMAIL_ESP']}.EmailBackend"
-    ANYMAIL: dict[str, str] = CONFIG["EMAIL_ANYMAIL"]
+    # ESP credentials from EMAIL_URL, plus the tracking webhook's WEBHOOK_SECRET and signing key.
+    ANYMAIL: dict[str, Any] = CONFIG["EMAIL_ANYMAIL"]
 else:
     from urllib.parse import unquote, urlsplit
 
@@ -378,6 +381,9 @@ else:
     EMAIL_HOST_PASSWORD = unquote(_email.password or "")
     EMAIL_USE_SSL = _email_scheme == "smtps"
     EMAIL_USE_TLS = _email_scheme == "smtp" and EMAIL_PORT == 587
+
+# The ESP whose delivery-status webhook is mounted at /hooks/email/<esp>/tracking/ ("" = none).
+EMAIL_TRACKING_ESP: str = CONFIG["EMAIL_TRACKING_ESP"]
 
 # --- Community rankings (fanclub.community; docs/rankings.md) --------------------------------------
 RANKING_WEIGHT_VOTE: float = CONFIG["RANKING_WEIGHT_VOTE"]

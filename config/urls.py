@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from config.api import api
 from fanclub.core import views as core_views
+from fanclub.notifications import webhooks as email_webhooks
 
 urlpatterns = [
     path("", core_views.landing, name="landing"),
@@ -26,6 +28,8 @@ urlpatterns = [
     path("", include("fanclub.search.urls")),
     path("", include("fanclub.notifications.urls")),
     path("admin/", admin.site.urls),
+    # The ESP's delivery-status webhook, only with EMAIL_URL=anymail://<esp> (docs/notifications.md).
+    *email_webhooks.tracking_urlpatterns(esp=settings.EMAIL_TRACKING_ESP),
 ]
 
 handler404 = "fanclub.core.views.page_not_found"

@@ -827,6 +827,10 @@ POLICY.update(
         ("POST", "/notifications/unsubscribe/{token}/", "missing"): everyone(400),
         ("GET", "/settings/notifications/"): signed_in(200, anonymous=302),
         ("POST", "/settings/notifications/"): everyone(302),
+        # Acts on the caller's own address only; back to the settings page (anonymous: sign-in).
+        ("POST", "/settings/notifications/email/resume/"): everyone(302),
+        # /hooks/email/<esp>/tracking/ (the ESP's delivery-status webhook) is mounted only with
+        # EMAIL_URL=anymail://<esp>; its auth is tested in fanclub/notifications/tests/test_email_webhooks.py.
     }
 )
 
@@ -914,5 +918,23 @@ POLICY.update(
         ("GET", "/studio/mass-messages/"): creators_only(200, anonymous=302),
         ("POST", "/studio/mass-messages/"): creators_only(422, anonymous=302),
         ("POST", "/studio/mass-messages/preview/"): creators_only(200, anonymous=302),
+    }
+)
+
+
+# --- Moderation (issue 6: moderation results) -----------------------------------------------------------
+# Moderators and admins only; the writes take a valid body so that the role check, not validation,
+# decides (a fan gets 403 before any lookup). Reports and posts are "missing" only: the services'
+# own tests resolve and remove real ones.
+TARGETS.setdefault("report_id", missing_only("999999"))
+POLICY.update(
+    {
+        ("GET", "/api/v1/moderation/message-reports"): moderators(200),
+        ("POST", "/api/v1/moderation/message-reports/{report_id}/resolve", "missing"): Row(
+            moderators(404), body={"outcome": "dismissed", "note": "matrix"}
+        ),
+        ("POST", "/api/v1/moderation/posts/{post_id}/remove", "missing"): Row(
+            moderators(404), body={"reason": "matrix"}
+        ),
     }
 )

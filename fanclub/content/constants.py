@@ -44,5 +44,6 @@ MAX_TAGS = 10
 MAX_TAG_LENGTH = 40
 MAX_TEXT_LENGTH = 10_000
 MAX_COMMENT_LENGTH = 2_000
+MAX_REMOVAL_REASON = 1_000  # a moderator's reason for removing a post (its creator reads it)
 QUEUE = "content"
 TARGET_TYPE = "content.post"  # MediaUsage.target_type

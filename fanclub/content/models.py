@@ -17,6 +17,8 @@ class Post(models.Model):
     post free for ``access=ppv``. A post is live when ``state`` is published, ``published_at`` has
     passed, it is not soft-deleted and ``expires_at`` (if any) is in the future; the policy checks
     the dates itself, so scheduling and expiry never depend on a job having run on time.
+    A post removed by a moderator is soft-deleted like any other (invisible everywhere, its owner
+    included), with ``removed_by`` and ``removal_reason`` kept for the record.
     """
 
     creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts")
@@ -40,6 +42,10 @@ class Post(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    removal_reason = models.TextField(max_length=1000, blank=True, default="")
 
     class Meta:
         constraints = [

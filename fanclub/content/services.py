@@ -14,10 +14,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from fanclub.accounts import permissions as account_permissions
 from fanclub.content import policy
 from fanclub.content.constants import (
     MAX_COMMENT_LENGTH,
     MAX_MEDIA_PER_POST,
+    MAX_REMOVAL_REASON,
     MAX_TAG_LENGTH,
     MAX_TAGS,
     MAX_TEXT_LENGTH,
@@ -268,13 +270,51 @@ def post_delete(*, user: Any, post_id: int) -> None:
     its media stay in the vault, no longer listed as used by it."""
     with transaction.atomic():
         post = _lock_own_post(user=user, post_id=post_id)
-        post.deleted_at = timezone.now()
-        post.is_pinned = False
-        post.save(update_fields=["deleted_at", "is_pinned", "updated_at"])
-        for media_id in PostMedia.objects.filter(post=post).values_list("media_id", flat=True):
-            media_services.media_usage_detach(
-                media_id=media_id, target_type=TARGET_TYPE, target_id=str(post.pk)
-            )
+        _soft_delete(post=post)
+
+
+def _soft_delete(*, post: Post, update_fields: tuple[str, ...] = ()) -> None:
+    """Mark a locked post deleted and free its media (shared by its owner's delete and moderators')."""
+    post.deleted_at = timezone.now()
+    post.is_pinned = False
+    post.save(update_fields=["deleted_at", "is_pinned", "updated_at", *update_fields])
+    for media_id in PostMedia.objects.filter(post=post).values_list("media_id", flat=True):
+        media_services.media_usage_detach(media_id=media_id, target_type=TARGET_TYPE, target_id=str(post.pk))
+
+
+def post_remove_by_moderator(*, moderator: Any, post_id: Any, reason: str) -> Post:
+    """A moderator removes a post: soft-deleted exactly as by its owner (invisible everywhere, the
+    owner included: ``policy.live_q`` and ``VISIBLE_SQL`` drop deleted posts), with who and why
+    kept on the row, and its creator notified with the reason (no actor: never which moderator).
+
+    403 for anyone but a moderator, 422 without a reason (1 to 1000 characters), 404 for no such
+    post. Idempotent: a post already deleted (by its owner or an earlier removal) is returned as
+    it is and nobody is notified again. Locks the post row.
+    """
+    if not account_permissions.is_moderator(moderator):
+        raise PermissionDenied("Only moderators can do this.", code="not_moderator")
+    reason = (reason or "").strip()
+    if not reason or len(reason) > MAX_REMOVAL_REASON:
+        raise _invalid(
+            f"Give a reason of 1 to {MAX_REMOVAL_REASON} characters: the creator is told.", "reason"
+        )
+    try:
+        post_id = int(post_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such post.") from None
+    with transaction.atomic():
+        post = Post.objects.select_for_update().filter(pk=post_id).first()
+        if post is None:
+            raise NotFound("No such post.")
+        if post.deleted_at is not None:
+            return post
+        post.removed_by = moderator
+        post.removal_reason = reason
+        _soft_delete(post=post, update_fields=("removed_by", "removal_reason"))
+        notification_hooks.post_removed(
+            post_id=post.pk, creator_id=post.creator_id, text=post.text, reason=reason
+        )
+    return post
 
 
 def posts_publish_due(*, now: datetime | None = None) -> int:
@@ -348,7 +388,8 @@ def comment_create(
 
 
 def comment_delete(*, user: Any, comment_id: int) -> None:
-    """Soft delete by its author or by the post's creator (moderators: moderation app, later)."""
+    """Soft delete by its author or by the post's creator (moderators remove posts with
+    ``post_remove_by_moderator``; comment moderation is not built yet)."""
     with transaction.atomic():
         comment = (
             Comment.objects.select_for_update()

@@ -53,3 +53,13 @@ class MassState(models.TextChoices):
 class ReportStatus(models.TextChoices):
     OPEN = "open", "Open"
     CLOSED = "closed", "Closed"
+
+
+class ReportOutcome(models.TextChoices):
+    """What a moderator decided about a reported message (set when the report is closed)."""
+
+    ACTIONED = "actioned", "Message removed"
+    DISMISSED = "dismissed", "No action"
+
+
+REMOVED_PREVIEW = "Message removed"  # the inbox preview of a conversation whose last message was removed

@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from fanclub.messaging.constants import Audience, Gate, MassState, MessageKind, ReportStatus
+from fanclub.messaging.constants import Audience, Gate, MassState, MessageKind, ReportOutcome, ReportStatus
 
 
 class Conversation(models.Model):
@@ -71,6 +71,8 @@ class Message(models.Model):
 
     ``price_minor`` set = a paid message: the recipient sees blurred previews of its media until a
     ``MessageUnlock`` exists (or every item was already bought in an earlier message).
+    ``removed_at`` set = removed by a moderator (``services.message_report_resolve``): the row stays
+    for the record, but nobody is shown its text or media and it grants no media any more.
     """
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
@@ -88,6 +90,7 @@ class Message(models.Model):
         "MassMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -235,17 +238,40 @@ class MassMessage(models.Model):
 
 
 class MessageReport(models.Model):
-    """A recipient reports a message; moderation picks these up once it exists."""
+    """A recipient reports a message; a moderator closes it with an outcome
+    (``services.message_report_resolve``). ``resolved_by`` and ``resolution_note`` are for the
+    record: the people involved are told the outcome, never who decided it."""
 
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     message = models.ForeignKey(Message, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     reason = models.TextField(max_length=1000)
     status = models.CharField(max_length=8, choices=ReportStatus.choices, default=ReportStatus.OPEN)
     created_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=10, choices=ReportOutcome.choices, blank=True, default="")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(max_length=1000, blank=True, default="")
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["reporter", "message"], name="messaging_report_unique")
+            models.UniqueConstraint(fields=["reporter", "message"], name="messaging_report_unique"),
+            # Open reports have no outcome; closed ones always have one and a time.
+            models.CheckConstraint(
+                condition=(Q(status=ReportStatus.OPEN) & Q(outcome="") & Q(resolved_at__isnull=True))
+                | (
+                    Q(status=ReportStatus.CLOSED)
+                    & Q(outcome__in=ReportOutcome.values)
+                    & Q(resolved_at__isnull=False)
+                ),
+                name="messaging_report_outcome_when_closed",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at", "id"], name="messaging_report_open_idx", condition=Q(status="open")
+            )
         ]
 
     def __str__(self) -> str:

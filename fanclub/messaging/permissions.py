@@ -15,14 +15,17 @@ def _signed_in(user: Any) -> bool:
 
 def media_entitlement(user: Any, media: Any, variant: str, *, country: str = "") -> bool | None:
     """Was ``media`` given to ``user`` in a message: a free message they received, or a paid one
-    they unlocked? One indexed query per delivered file (the owner never gets here)."""
+    they unlocked, and not removed by a moderator since? One indexed query per delivered file (the
+    owner never gets here)."""
     if variant in PUBLIC_SAFE_VARIANTS or not _signed_in(user):
         return None
     from fanclub.messaging.models import MessageMedia, MessageUnlock
 
     unlocked = MessageUnlock.objects.filter(fan_id=user.pk, message_id=OuterRef("message_id"))
     granted = (
-        MessageMedia.objects.filter(media_id=media.pk, message__recipient_id=user.pk)
+        MessageMedia.objects.filter(
+            media_id=media.pk, message__recipient_id=user.pk, message__removed_at__isnull=True
+        )
         .filter(Q(message__price_minor__isnull=True) | Q(Exists(unlocked)))
         .exists()
     )

@@ -53,19 +53,23 @@ def message_out(
     )
     unlocked = message.pk in unlocked_ids
     has_access = is_sender or not paid or unlocked or already
+    removed = message.removed_at is not None  # by a moderator: nothing of it is shown to anyone
+    if removed:
+        attachments = []
     return {
         "type": "message",
         "id": message.pk,
         "conversation_id": message.conversation_id,
         "sender_id": message.sender_id,
         "kind": message.kind,
-        "text": message.text,
+        "text": "" if removed else message.text,
         "created_at": _iso(message.created_at),
         "price_minor": message.price_minor,
         "currency": message.currency or None,
         "tip_minor": message.tip_minor,
         "is_mine": is_sender,
-        "is_locked": not has_access,
+        "is_locked": not has_access and not removed,
+        "is_removed": removed,
         "is_unlocked": unlocked,
         "already_purchased": already and not unlocked,
         "is_read": is_sender and read_up_to >= message.pk,

@@ -42,6 +42,7 @@ class MessageOut(ApiSchema):
     is_unlocked: bool
     already_purchased: bool
     is_read: bool
+    is_removed: bool = False  # removed by a moderator: no text, no media
     media: list[MessageMediaOut]
 
 

@@ -7,15 +7,17 @@ from datetime import timedelta
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from fanclub.accounts.models import User
 from fanclub.core.errors import NotFound
 from fanclub.core.pagination import Page, paginate
-from fanclub.messaging.constants import RESUME_LIMIT, RESUME_LOOKBACK_SECONDS, Gate
+from fanclub.messaging.constants import RESUME_LIMIT, RESUME_LOOKBACK_SECONDS, Gate, ReportStatus
 from fanclub.messaging.models import (
     MassMessage,
     Message,
     MessageMedia,
+    MessageReport,
     MessageUnlock,
     MessagingSettings,
     Participant,
@@ -169,12 +171,15 @@ def access_for(*, viewer_id: int, messages: list[Message]) -> dict[str, Any]:
 
 
 def owned_media_ids(*, fan_id: int, media_ids: set[Any], exclude_messages: set[int]) -> set[str]:
-    """Which of ``media_ids`` the fan already owns through messages: sent free, or unlocked."""
+    """Which of ``media_ids`` the fan already owns through messages: sent free, or unlocked (and
+    not removed by a moderator)."""
     if not media_ids:
         return set()
     unlocked = MessageUnlock.objects.filter(fan_id=fan_id).values("message_id")
     rows = (
-        MessageMedia.objects.filter(media_id__in=media_ids, message__recipient_id=fan_id)
+        MessageMedia.objects.filter(
+            media_id__in=media_ids, message__recipient_id=fan_id, message__removed_at__isnull=True
+        )
         .filter(Q(message__price_minor__isnull=True) | Q(message_id__in=unlocked))
         .exclude(message_id__in=exclude_messages)
         .values_list("media_id", flat=True)
@@ -241,3 +246,25 @@ def other_last_read(*, participant: Participant) -> int:
         .first()
     )
     return int(value or 0)
+
+
+def message_report_list_open(*, cursor: str | None = None, limit: int = 20) -> Page[MessageReport]:
+    """Open message reports, oldest first (the moderators' queue), with the reporter, the message,
+    its sender and its attachment count: one query for the page. The caller checks that the viewer
+    is a moderator."""
+    queryset = (
+        MessageReport.objects.filter(status=ReportStatus.OPEN)
+        .select_related("reporter", "message", "message__sender")
+        .annotate(
+            media_count=Coalesce(
+                Subquery(
+                    MessageMedia.objects.filter(message_id=OuterRef("message_id"))
+                    .values("message_id")
+                    .annotate(n=Count("id"))
+                    .values("n")
+                ),
+                0,
+            )
+        )
+    )
+    return paginate(queryset, ordering=("created_at", "id"), cursor=cursor, limit=limit)

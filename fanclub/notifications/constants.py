@@ -61,5 +61,40 @@ SYSTEM_KINDS: frozenset[str] = frozenset({PAYMENT_PROBLEM, PAYOUT_SENT, MODERATI
 
 LIKE_MILESTONES: tuple[int, ...] = (10, 100, 1000)
 
+# MODERATION_RESULT notices say what happened in ``data["event"]`` (see hooks.py and presenters.py).
+MODERATION_REPORT_REVIEWED = "report_reviewed"  # to a reporter: "outcome" is actioned or dismissed
+MODERATION_MESSAGE_REMOVED = "message_removed"  # to the sender of a removed message, with "reason"
+MODERATION_POST_REMOVED = "post_removed"  # to the creator of a removed post, with "reason"
+
 FANOUT_BATCH_SIZE = 5000
 UNSUBSCRIBE_SALT = "fanclub.notifications.unsubscribe"
+
+
+# --- Email deliverability (the ESP's delivery-status webhook; docs/notifications.md) --------------
+class EmailOutcome(models.TextChoices):
+    """What one ESP tracking event means for the address it names."""
+
+    HARD_BOUNCE = "hard_bounce", "The address bounced (permanent failure)"
+    SOFT_BOUNCE = "soft_bounce", "Delivery failed for now (soft bounce or deferral)"
+    COMPLAINT = "complaint", "The email was reported as spam"
+    REJECTED = "rejected", "The email provider refused to send to the address"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed through the email provider"
+    DELIVERED = "delivered", "Delivered"
+
+
+# One of these stops notification email to the address at once.
+SUPPRESSING_OUTCOMES: frozenset[str] = frozenset(
+    {EmailOutcome.HARD_BOUNCE, EmailOutcome.COMPLAINT, EmailOutcome.REJECTED, EmailOutcome.UNSUBSCRIBED}
+)
+# Soft bounces and deferrals stop it once this many messages in a row failed softly: repeated
+# events about the same message (an ESP reports each retry) count once, and a delivery resets the
+# count. One full mailbox or greylisted send silences no one; three failed emails in a row do.
+EMAIL_SOFT_BOUNCE_LIMIT = 3
+
+
+class EmailSuppressionReason(models.TextChoices):
+    HARD_BOUNCE = "hard_bounce", "bounced"
+    COMPLAINT = "complaint", "was reported as spam"
+    REJECTED = "rejected", "was refused by our email provider"
+    UNSUBSCRIBED = "unsubscribed", "was unsubscribed through our email provider"
+    SOFT_BOUNCES = "soft_bounces", "failed repeatedly"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -84,13 +85,32 @@ def _actor_name(actor_id: int | None) -> tuple[str, str]:
     return actor.display_name or actor.handle, actor.handle
 
 
+def _log_suppressed(*, user_id: int, reason: str, kind: str) -> None:
+    """A skipped email is not an error: the provider told us the address does not take mail."""
+    logger.info(
+        "notification email skipped: address suppressed",
+        extra={"user_id": user_id, "reason": reason, "kind": kind},
+    )
+
+
 def email_send(*, kind: str, actor_id: int | None, data: dict[str, Any], recipient_ids: list[int]) -> int:
-    """Send one email per recipient whose preference still has email on for ``kind``. Returns sent."""
+    """Send one email per recipient whose preference still has email on for ``kind``. Returns sent.
+
+    Addresses the ESP reported undeliverable (``EmailSuppression``) are skipped with a log line;
+    addresses it refuses while sending are recorded as rejected. Neither fails the job."""
     wanted = selectors.recipients_with_channel(user_ids=recipient_ids, kind=kind, channel="email")
     digesters = set(
         EmailSettings.objects.filter(user_id__in=wanted, digest=True).values_list("user_id", flat=True)
     )
-    users = User.objects.filter(pk__in=[uid for uid in wanted if uid not in digesters], is_active=True)
+    users = list(
+        User.objects.filter(pk__in=[uid for uid in wanted if uid not in digesters], is_active=True)
+        .only("pk", "email", "handle", "display_name")
+        .annotate(suppressed_reason=selectors.email_suppressed_reason_subquery())
+    )
+    for user in users:
+        if user.suppressed_reason:
+            _log_suppressed(user_id=user.pk, reason=user.suppressed_reason, kind=kind)
+    users = [user for user in users if not user.suppressed_reason]
     actor_name, actor_handle = _actor_name(actor_id)
     text = presenters.notification_text(kind=kind, actor_name=actor_name, data=data)
     url = absolute(presenters.notification_url(kind=kind, actor_handle=actor_handle, data=data))
@@ -102,12 +122,39 @@ def email_send(*, kind: str, actor_id: int | None, data: dict[str, Any], recipie
             context={"text": text, "url": url, "kind_label": k.Kind(kind).label},
             kind=kind,
         )
-        for user in users.only("pk", "email", "handle", "display_name")
+        for user in users
     ]
     if not messages:
         return 0
-    with get_connection() as mail:
-        return int(mail.send_messages(messages) or 0)
+    # An address the ESP refuses (its own suppression list) must not fail the job: a retry would
+    # send the batch's other messages again. anymail reports it per recipient instead of raising.
+    with get_connection(ignore_recipient_status=True) as mail:
+        sent = int(mail.send_messages(messages) or 0)
+        esp_name = str(getattr(mail, "esp_name", "") or "")
+    return sent - _refused_at_send(messages, esp_name=esp_name)
+
+
+REFUSED_STATUSES = ("rejected", "invalid")  # anymail's per-recipient statuses for "not sent, never will be"
+
+
+def _refused_at_send(messages: list[EmailMultiAlternatives], *, esp_name: str) -> int:
+    """Record addresses the ESP refused when sending (anymail status rejected/invalid) as rejected,
+    so the next notice skips them. Returns how many messages reached nobody."""
+    refused = 0
+    for message in messages:
+        recipients = getattr(getattr(message, "anymail_status", None), "recipients", None) or {}
+        bad = {address: rs.status for address, rs in recipients.items() if rs.status in REFUSED_STATUSES}
+        for address, status in bad.items():
+            services.email_delivery_event_record(
+                esp=esp_name or "send",
+                event_id=f"send:{uuid.uuid4()}",  # nothing retries this: the job succeeds
+                outcome=k.EmailOutcome.REJECTED,
+                email=address,
+                reject_reason=status,
+                description="refused by the email provider when sending",
+            )
+        refused += bool(bad) and len(bad) == len(recipients)
+    return refused
 
 
 def push_payload(*, kind: str, actor_id: int | None, data: dict[str, Any]) -> bytes:
@@ -169,6 +216,12 @@ def digest_send(*, user_id: int, now: Any = None) -> bool:
         return False
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
+        return False
+    suppression = selectors.email_suppression_for(email=user.email)
+    if suppression is not None:
+        settings_row.last_digest_at = now  # the notices stay in the app; no backlog when it resumes
+        settings_row.save(update_fields=["last_digest_at"])
+        _log_suppressed(user_id=user_id, reason=suppression.reason, kind="digest")
         return False
     prefs = selectors.preferences_for(user_id=user_id)
     kinds = [kind for kind, channels in prefs.items() if channels["email"]]

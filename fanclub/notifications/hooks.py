@@ -87,3 +87,51 @@ def payout_sent(*, payout: Any) -> None:
         kind=k.PAYOUT_SENT,
         data={"amount_minor": payout.amount_minor, "currency": payout.currency, "payout_id": str(payout.pk)},
     )
+
+
+# --- Moderation (no actor: nobody learns which moderator decided) ---------------------------------
+def message_report_resolved(
+    *, report_id: int, reporter_id: int, outcome: str, conversation_id: int | None
+) -> None:
+    """A moderator closed a report: tell the reporter the outcome ("actioned" or "dismissed")."""
+    services.notify(
+        recipient_id=reporter_id,
+        kind=k.MODERATION_RESULT,
+        data={
+            "event": k.MODERATION_REPORT_REVIEWED,
+            "subject": f"message_report:{report_id}",
+            "report_id": report_id,
+            "outcome": outcome,
+            **({"conversation_id": conversation_id} if conversation_id is not None else {}),
+        },
+    )
+
+
+def message_removed(*, message_id: int, sender_id: int, conversation_id: int, reason: str) -> None:
+    """A moderator removed a message: tell its sender why."""
+    services.notify(
+        recipient_id=sender_id,
+        kind=k.MODERATION_RESULT,
+        data={
+            "event": k.MODERATION_MESSAGE_REMOVED,
+            "subject": f"message_removed:{message_id}",
+            "message_id": message_id,
+            "conversation_id": conversation_id,
+            "reason": reason,
+        },
+    )
+
+
+def post_removed(*, post_id: int, creator_id: int, text: str, reason: str) -> None:
+    """A moderator removed a post: tell its creator which one and why."""
+    services.notify(
+        recipient_id=creator_id,
+        kind=k.MODERATION_RESULT,
+        data={
+            "event": k.MODERATION_POST_REMOVED,
+            "subject": f"post_removed:{post_id}",
+            "post_id": post_id,
+            "excerpt": _excerpt(text),
+            "reason": reason,
+        },
+    )

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from fanclub.notifications.constants import Kind
+from fanclub.notifications.constants import EmailOutcome, EmailSuppressionReason, Kind
 
 
 class Notification(models.Model):
@@ -103,3 +103,59 @@ class PushSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"push for {self.user_id}"
+
+
+class EmailDeliveryEvent(models.Model):
+    """One delivery-status event from the email provider's webhook that bears on an address.
+
+    Stored once per ``(esp, event_id, email)``: providers retry webhooks, and a retried event changes
+    nothing (one Amazon SES event names several recipients, hence the address in the key). For
+    providers that send no event id, ``event_id`` is a hash of the event's payload (a retry
+    repeats the payload). Opens, clicks and deliveries are not stored (a delivery only
+    resets the soft-bounce count of ``EmailSuppression``). ``email`` is lower-cased.
+    """
+
+    esp = models.CharField(max_length=32)
+    event_id = models.CharField(max_length=255)
+    outcome = models.CharField(max_length=16, choices=EmailOutcome.choices)
+    email = models.CharField(max_length=254)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+    message_id = models.CharField(max_length=255, blank=True)
+    reject_reason = models.CharField(max_length=32, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["esp", "event_id", "email"], name="notifications_email_event_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["email", "-occurred_at"], name="notifications_email_event_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} {self.email} ({self.esp} {self.event_id})"
+
+
+class EmailSuppression(models.Model):
+    """Deliverability of one (lower-cased) address: notification email to it stops while
+    ``suppressed_at`` is set.
+
+    Set by a hard bounce, a spam complaint, a rejection or an unsubscribe reported by the provider,
+    or by ``EMAIL_SOFT_BOUNCE_LIMIT`` messages in a row that failed softly (``soft_bounces`` counts
+    them; ``soft_bounce_message_id`` is the last one counted, so retries of one message count once).
+    The user clears it from their notification settings (``cleared_at``); an event that happened
+    before that moment no longer suppresses. Keyed by address, so a user who changes their email
+    address is not held back by the old one's history.
+    """
+
+    email = models.CharField(max_length=254, unique=True)
+    reason = models.CharField(max_length=16, choices=EmailSuppressionReason.choices, blank=True)
+    suppressed_at = models.DateTimeField(null=True, blank=True)
+    soft_bounces = models.PositiveIntegerField(default=0)
+    soft_bounce_message_id = models.CharField(max_length=255, blank=True)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.reason or 'not suppressed'}"

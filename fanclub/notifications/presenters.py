@@ -24,6 +24,25 @@ def _excerpt(data: dict[str, Any]) -> str:
     return f": “{text}”" if text else ""
 
 
+def _moderation_text(data: dict[str, Any]) -> str:
+    """A moderation outcome, in the words of "our moderators": never which one decided."""
+    event = data.get("event")
+    reason = str(data.get("reason") or "").strip()
+    because = f". Reason: {reason}" if reason else ""
+    if event == k.MODERATION_REPORT_REVIEWED:
+        if data.get("outcome") == "actioned":
+            return "Our moderators reviewed your report and removed the message"
+        return "Our moderators reviewed your report and found no rule broken, so the message stays"
+    if event == k.MODERATION_MESSAGE_REMOVED:
+        return f"A message you sent was removed by our moderators{because}"
+    if event == k.MODERATION_POST_REMOVED:
+        excerpt = str(data.get("excerpt") or "")
+        post = f"Your post “{excerpt}”" if excerpt else "Your post"
+        return f"{post} was removed by our moderators{because}"
+    message = data.get("message")
+    return str(message) if message else "A moderator reviewed your content"
+
+
 def notification_text(*, kind: str, actor_name: str, data: dict[str, Any]) -> str:
     """The sentence shown in the list, the email subject line and the push title."""
     who = actor_name or "Someone"
@@ -46,8 +65,7 @@ def notification_text(*, kind: str, actor_name: str, data: dict[str, Any]) -> st
     if kind == k.PAYOUT_SENT:
         return f"Your payout of {_money(data)} is on its way"
     if kind == k.MODERATION_RESULT:
-        message = data.get("message")
-        return str(message) if message else "A moderator reviewed your content"
+        return _moderation_text(data)
     if kind == k.MESSAGE:
         return f"New message from {who}{_excerpt(data)}"
     return "You have a new notification"
@@ -68,6 +86,12 @@ def notification_url(*, kind: str, actor_handle: str, data: dict[str, Any]) -> s
         return reverse("billing:payouts")
     if kind == k.PAYMENT_PROBLEM:
         return reverse("billing:subscriptions")
+    if kind == k.MODERATION_RESULT:
+        conversation_id = data.get("conversation_id")
+        if data.get("event") == k.MODERATION_POST_REMOVED:
+            return reverse("content:studio")  # the post itself is gone: the creator's own posts
+        if isinstance(conversation_id, int):
+            return reverse("messaging:conversation-detail", args=[conversation_id])
     url = data.get("url")
     if isinstance(url, str) and url.startswith("/") and not url.startswith("//"):
         return url

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.functions import Lower
 
 from fanclub.core.pagination import Page, paginate
 from fanclub.notifications.constants import CHANNELS, DEFAULTS, KINDS
-from fanclub.notifications.models import EmailSettings, Notification, NotificationPreference, PushSubscription
+from fanclub.notifications.models import (
+    EmailSettings,
+    EmailSuppression,
+    Notification,
+    NotificationPreference,
+    PushSubscription,
+)
 
 LIST_ORDERING = ("-created_at", "-id")
 
@@ -81,3 +88,17 @@ def recipients_with_channel(*, user_ids: list[int], kind: str, channel: str) -> 
     )
     default = DEFAULTS[kind][channel]
     return [uid for uid in user_ids if saved.get(uid, default)]
+
+
+def email_suppression_for(*, email: str) -> EmailSuppression | None:
+    """The suppression stopping notification email to ``email``, if any (one unique-index lookup)."""
+    return EmailSuppression.objects.filter(email=email.strip().lower(), suppressed_at__isnull=False).first()
+
+
+def email_suppressed_reason_subquery() -> Subquery:
+    """For a User queryset's ``annotate``: why email to the row's address is stopped, or NULL."""
+    return Subquery(
+        EmailSuppression.objects.filter(email=Lower(OuterRef("email")), suppressed_at__isnull=False).values(
+            "reason"
+        )[:1]
+    )

@@ -26,7 +26,13 @@ from django.utils import timezone
 from fanclub.core.realtime import user_event_send_on_commit
 from fanclub.notifications import constants as k
 from fanclub.notifications import presenters, selectors
-from fanclub.notifications.models import EmailSettings, Notification, NotificationPreference, PushSubscription
+from fanclub.notifications.models import (
+    EmailSettings,
+    EmailSuppression,
+    Notification,
+    NotificationPreference,
+    PushSubscription,
+)
 
 logger = logging.getLogger("fanclub.notifications")
 
@@ -39,6 +45,7 @@ DEDUPE_FIELDS: dict[str, tuple[str, ...]] = {
     k.TIP_RECEIVED: ("charge_id",),
     k.PAYOUT_SENT: ("payout_id",),
     k.NEW_SUBSCRIBER: ("subscription_id",),
+    k.MODERATION_RESULT: ("subject",),  # "post_removed:<id>", "message_report:<id>", ...
 }
 
 
@@ -310,3 +317,103 @@ def push_subscriptions_gone(*, ids: Iterable[int]) -> int:
 
 def push_subscriptions_used(*, ids: Iterable[int], at: datetime | None = None) -> None:
     PushSubscription.objects.filter(pk__in=list(ids)).update(last_success_at=at or timezone.now())
+
+
+# --- Email deliverability (the provider's delivery-status webhook) --------------------------------
+EVENT_INSERT_SQL = """
+INSERT INTO notifications_emaildeliveryevent
+    (esp, event_id, outcome, email, occurred_at, received_at, message_id, reject_reason, description)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (esp, event_id, email) DO NOTHING RETURNING id
+"""
+
+
+def email_delivery_event_record(
+    *,
+    esp: str,
+    event_id: str,
+    outcome: str,
+    email: str,
+    occurred_at: datetime | None = None,
+    message_id: str = "",
+    reject_reason: str = "",
+    description: str = "",
+) -> bool:
+    """Apply one delivery-status event to its address; True if it was new and stored.
+
+    Idempotent per ``(esp, event_id, email)``: a retried webhook changes nothing. A suppressing outcome
+    (``k.SUPPRESSING_OUTCOMES``) stops notification email to ``email`` at once; a soft bounce counts
+    toward ``k.EMAIL_SOFT_BOUNCE_LIMIT`` (once per message); a delivery resets that count and is not
+    stored. An event that happened before the user last re-enabled email is stored but suppresses
+    nothing. Holds the address's EmailSuppression row lock until the caller's transaction ends."""
+    if outcome not in k.EmailOutcome.values:
+        raise ValueError(f"unknown email outcome {outcome!r}")
+    email = email.strip().lower()
+    now = timezone.now()
+    occurred_at = occurred_at or now
+    if outcome == k.EmailOutcome.DELIVERED:
+        EmailSuppression.objects.filter(email=email, suppressed_at__isnull=True, soft_bounces__gt=0).update(
+            soft_bounces=0, soft_bounce_message_id="", updated_at=now
+        )
+        return False
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                EVENT_INSERT_SQL,
+                [
+                    esp[:32],
+                    event_id[:255],
+                    outcome,
+                    email[:254],
+                    occurred_at,
+                    now,
+                    message_id[:255],
+                    reject_reason[:32],
+                    description[:500],
+                ],
+            )
+            if cursor.fetchone() is None:
+                return False  # a retried webhook
+        row, _ = EmailSuppression.objects.select_for_update().get_or_create(email=email[:254])
+        if row.suppressed_at is not None or (row.cleared_at is not None and occurred_at <= row.cleared_at):
+            return True
+        if outcome in k.SUPPRESSING_OUTCOMES:
+            row.reason, row.suppressed_at = outcome, occurred_at
+        elif outcome == k.EmailOutcome.SOFT_BOUNCE:
+            if message_id and message_id == row.soft_bounce_message_id:
+                return True  # the ESP retried the same message: it already counted
+            row.soft_bounces += 1
+            row.soft_bounce_message_id = message_id[:255]
+            if row.soft_bounces >= k.EMAIL_SOFT_BOUNCE_LIMIT:
+                row.reason, row.suppressed_at = k.EmailSuppressionReason.SOFT_BOUNCES, occurred_at
+        row.updated_at = now
+        row.save()
+    if row.suppressed_at is not None:
+        logger.info(
+            "email address suppressed",
+            extra={"suppression_id": row.pk, "reason": row.reason, "esp": esp, "event_id": event_id},
+        )
+    return True
+
+
+def email_suppression_clear(*, user_id: int) -> bool:
+    """The user says their address works again: notification email to it resumes.
+
+    True if it was stopped. Earlier events (a late webhook retry) no longer suppress it."""
+    from django.contrib.auth import get_user_model
+
+    email = get_user_model().objects.filter(pk=user_id).values_list("email", flat=True).first()
+    if not email:
+        return False
+    now = timezone.now()
+    cleared = EmailSuppression.objects.filter(email=email.lower(), suppressed_at__isnull=False).update(
+        reason="",
+        suppressed_at=None,
+        soft_bounces=0,
+        soft_bounce_message_id="",
+        cleared_at=now,
+        updated_at=now,
+    )
+    if cleared:
+        logger.info("email address re-enabled by its user", extra={"user_id": user_id})
+    return bool(cleared)

@@ -10,4 +10,5 @@ urlpatterns = [
     path("notifications/<int:notification_id>/read/", views.notification_read, name="read"),
     path("notifications/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("settings/notifications/", views.notification_settings, name="settings"),
+    path("settings/notifications/email/resume/", views.email_resume, name="email-resume"),
 ]

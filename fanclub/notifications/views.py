@@ -85,6 +85,7 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, "Notification settings saved.")
         return redirect("notifications:settings")
+    suppression = selectors.email_suppression_for(email=str(getattr(request.user, "email", "")))
     return render(
         request,
         "notifications/settings.html",
@@ -92,8 +93,19 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
             "rows": _settings_rows(_uid(request)),
             "digest": selectors.email_digest_enabled(user_id=_uid(request)),
             "vapid_public_key": settings.VAPID_PUBLIC_KEY,
+            "suppression": suppression,
+            "suppression_label": k.EmailSuppressionReason(suppression.reason).label if suppression else "",
         },
     )
+
+
+@login_required
+@require_POST
+def email_resume(request: HttpRequest) -> HttpResponse:
+    """The user fixed or confirmed their address: notification email to it starts again."""
+    if services.email_suppression_clear(user_id=_uid(request)):
+        messages.success(request, "Email notifications are on again for your address.")
+    return redirect("notifications:settings")
 
 
 @csrf_exempt  # mail clients' one-click POST (RFC 8058) carries no CSRF token; the signature is the proof

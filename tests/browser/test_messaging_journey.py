@@ -1,11 +1,13 @@
 """Messaging in two headless Chromium contexts: the fan writes, the creator sees the typing
 indicator and the message live; the creator sends a paid photo from the vault, the fan sees it
 blurred, unlocks it with a sandbox card and gets the full photo; the creator is told live and the
-earnings page shows the sale. No console errors anywhere."""
+earnings page shows the sale. The fan then reports the message; when a moderator removes it, the
+fan's open conversation shows it removed without a reload. No console errors anywhere."""
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -60,7 +62,8 @@ def people(make_user, _setup):
     creator = make_creator(make_user, "chat.creator", display_name="Chat Creator")
     photo = ready_media(creator, filename="sunset.png")
     fan = make_user(handle="chat.fan")
-    return creator, fan, photo
+    moderator = make_user(handle="chat.moderator", role="moderator")
+    return creator, fan, photo, moderator
 
 
 def test_fan_writes_creator_sees_it_live_sends_paid_photo_fan_unlocks(
@@ -69,7 +72,7 @@ def test_fan_writes_creator_sees_it_live_sends_paid_photo_fan_unlocks(
     from playwright.sync_api import expect
 
     base = live_server.url
-    creator, fan, photo = people
+    creator, fan, photo, moderator = people
     errors: list[str] = []
 
     fan_context, creator_context = chromium.new_context(), chromium.new_context()
@@ -136,10 +139,40 @@ def test_fan_writes_creator_sees_it_live_sends_paid_photo_fan_unlocks(
     expect(sale.locator(".gross")).to_have_text("USD 7.00")
     expect(creator_page.locator("dd.pending")).to_have_text("USD 5.60")
 
+    # --- The fan reports it; a moderator removes it; the fan's page shows that live ---------------------
+    from fanclub.messaging import services as messaging_services
+    from fanclub.messaging.models import MessageReport
+
+    reported = fan_page.locator(f"#m-{_last_message_id(creator)}")
+    reported.locator("summary", has_text="Report").click()
+    reported.get_by_label("Reason").fill("Not what I paid for")
+    reported.get_by_role("button", name="Send report").click()
+    expect(fan_page.get_by_text("Thanks, the report was sent to the moderators.")).to_be_visible()
+    report = MessageReport.objects.get(reporter=fan)
+    # In a thread of its own, as a moderator's request would run: its after-commit pushes cannot run
+    # inside the event loop Playwright keeps in this thread.
+    resolver = threading.Thread(
+        target=_resolve_and_close, args=(messaging_services.message_report_resolve, moderator, report.pk)
+    )
+    resolver.start()
+    resolver.join(timeout=30)
+    removed = fan_page.locator(f"#m-{_last_message_id(creator)}")
+    expect(removed.locator(".message-removed")).to_have_text("This message was removed by a moderator.")
+    expect(removed.locator("img")).to_have_count(0)
+
     fan_context.close()
     creator_context.close()
     assert photo.pk
     assert errors == []
+
+
+def _resolve_and_close(resolve, moderator, report_id: int) -> None:
+    from django.db import connections
+
+    try:
+        resolve(moderator=moderator, report_id=report_id, outcome="actioned", note="Spam")
+    finally:
+        connections.close_all()
 
 
 def _last_message_id(creator) -> int:

@@ -17,6 +17,7 @@ from fanclub.messaging.services.creator_tools import (
     welcome_message_send,
 )
 from fanclub.messaging.services.mass import audience_count, mass_message_create, mass_message_send_batch
+from fanclub.messaging.services.moderation import message_report_resolve, moderator_check
 from fanclub.messaging.services.payments import (
     conversation_tip_send,
     message_unlock_buy,
@@ -34,9 +35,11 @@ __all__ = [
     "mass_message_send_batch",
     "message_create",
     "message_report",
+    "message_report_resolve",
     "message_send",
     "message_unlock_buy",
     "message_unlock_revoke",
+    "moderator_check",
     "saved_reply_create",
     "saved_reply_delete",
     "settings_update",

@@ -29,7 +29,9 @@ def _paid_message_for(*, fan: User, message_id: Any) -> Message:
     except (TypeError, ValueError):
         raise NotFound("No such message.") from None
     message = (
-        selectors._with_attachments(Message.objects.filter(pk=message_id, recipient_id=fan.pk))
+        selectors._with_attachments(
+            Message.objects.filter(pk=message_id, recipient_id=fan.pk, removed_at__isnull=True)
+        )
         .select_related("sender")
         .first()
     )

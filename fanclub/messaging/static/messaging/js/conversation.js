@@ -104,6 +104,9 @@
           send({ type: "read", conversationId: conversationId, lastMessageId: message.id });
         }
       }
+    } else if (data.type === "message.removed" && data.conversationId === conversationId) {
+      // A moderator removed it: the fragment now renders it as removed (no text, media or price).
+      if (document.getElementById("m-" + data.messageId)) fetchMessage(data.messageId, true);
     } else if (data.type === "typing" && data.conversationId === conversationId && data.userId === other) {
       showTyping();
     } else if (data.type === "message.read" && data.conversationId === conversationId && data.userId === other) {
