@@ -44,15 +44,16 @@ class ListParams(ApiSchema):
 
 
 def _cards(request: HttpRequest, posts: list[Post]) -> list[dict[str, Any]]:
-    offered = selectors.creator_tiers(creator_ids={post.creator_id for post in posts}) if posts else {}
-    return [presenters.post_card(request, post, offered=offered.get(post.creator_id, [])) for post in posts]
+    """Cards of a list's posts: the card statement brings each creator's offered tiers along."""
+    return [presenters.post_card(request, post, offered=post.offered_tier_list) for post in posts]  # type: ignore[attr-defined]
 
 
 def _card(request: HttpRequest, post_id: int) -> dict[str, Any]:
     post = selectors.post_get_for_viewer(
         viewer=request.user, post_id=post_id, country=geo.country_for_request(request)
     )
-    return _cards(request, [post])[0]
+    offered = selectors.creator_tiers(creator_ids={post.creator_id})[post.creator_id]
+    return presenters.post_card(request, post, offered=offered)
 
 
 def comment_out(comment: Comment, *, with_replies: bool = True) -> dict[str, Any]:

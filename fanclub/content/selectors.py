@@ -5,25 +5,26 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import BooleanField as _Bool
-from django.db.models import Exists, F, Model, OuterRef, Prefetch, QuerySet, Value
+from django.db.models import Exists, Model, OuterRef, Prefetch, QuerySet, Value
 from django.db.models.base import ModelState
+from django.utils import timezone
 
 from fanclub.accounts.models import User
 from fanclub.content import policy
 from fanclub.content.constants import PostState
 from fanclub.content.models import Bookmark, Comment, Post, PostLike, PostMedia
-from fanclub.core.errors import NotFound
-from fanclub.core.pagination import Page, paginate
+from fanclub.core.errors import ApiError, NotFound
+from fanclub.core.pagination import MAX_LIMIT, InvalidCursor, Page, paginate
+from fanclub.core.pagination import _decode as decode_cursor
+from fanclub.core.pagination import _encode as encode_cursor
 from fanclub.core.sql import fetch_prepared
 from fanclub.creators.models import CreatorProfile, Tier
 from fanclub.media.models import MediaItem
 from fanclub.social.selectors import block_between_q
-
-PROFILE_ORDER = ("-is_pinned", "-published_at", "-id")
 
 
 def _for_display(queryset: QuerySet[Post], *, viewer: Any) -> QuerySet[Post]:
@@ -49,24 +50,6 @@ def _for_display(queryset: QuerySet[Post], *, viewer: Any) -> QuerySet[Post]:
     return queryset.annotate(viewer_liked=Value(False, _Bool()), viewer_bookmarked=Value(False, _Bool()))
 
 
-def post_list_for_creator(
-    *, viewer: Any, creator_id: int, country: str = "", cursor: str | None = None, limit: int = 20
-) -> Page[Post]:
-    """A creator's published posts as ``viewer`` sees them (pinned first, newest first)."""
-    queryset = policy.post_qs_visible_to(user=viewer, country=country).filter(
-        creator_id=creator_id, state=PostState.PUBLISHED
-    )
-    return paginate(_for_display(queryset, viewer=viewer), ordering=PROFILE_ORDER, cursor=cursor, limit=limit)
-
-
-def post_list_for_studio(*, creator: Any, cursor: str | None = None, limit: int = 20) -> Page[Post]:
-    """The creator's own posts, drafts and scheduled included, newest first."""
-    queryset = policy.post_qs_visible_to(user=creator).filter(creator_id=creator.pk)
-    return paginate(
-        _for_display(queryset, viewer=creator), ordering=("-created_at", "-id"), cursor=cursor, limit=limit
-    )
-
-
 def post_get_for_viewer(*, viewer: Any, post_id: int, country: str = "") -> Post:
     post = (
         _for_display(policy.post_qs_visible_to(user=viewer, country=country), viewer=viewer)
@@ -76,20 +59,6 @@ def post_get_for_viewer(*, viewer: Any, post_id: int, country: str = "") -> Post
     if post is None:
         raise NotFound("No such post.")
     return post
-
-
-def bookmark_list_for_user(
-    *, user: Any, country: str = "", cursor: str | None = None, limit: int = 20
-) -> Page[Post]:
-    """Saved posts still visible to the user, most recently saved first."""
-    queryset = (
-        policy.post_qs_visible_to(user=user, country=country)
-        .filter(bookmarks__user_id=user.pk)
-        .annotate(bookmarked_at=F("bookmarks__created_at"))
-    )
-    return paginate(
-        _for_display(queryset, viewer=user), ordering=("-bookmarked_at", "-id"), cursor=cursor, limit=limit
-    )
 
 
 def comment_list_for_post(
@@ -254,6 +223,121 @@ def post_list_by_ids_for_viewer(
     )
     by_id = {post.pk: post for post in posts_from_card_rows(rows)}
     return [by_id[post_id] for post_id in post_ids if post_id in by_id]
+
+
+# --- Lists: the page's ids in one statement, then the cards -----------------------------------------
+# A creator's profile, a fan's bookmarks and the creator's studio, as the home feed does it: one
+# hand-written statement picks the page's ids (keyset, through ``policy.VISIBLE_SQL``), then
+# ``post_list_by_ids_for_viewer`` loads their cards. Building the ORM policy, the prefetches and the
+# offered tiers cost 11-17 ms of CPU per 20-card request (docs/benchmarks.md); these are strings
+# written once. Both are prepared (``core.sql.fetch_prepared``): each list walks one creator's or
+# one fan's index from the cursor, the best plan whoever asks. A list has two texts, first page and
+# after a cursor, so that the cursor is an index bound in the prepared plan rather than an OR the
+# plan must keep. Cursors are ``core.pagination``'s (same values and encoding as ``paginate`` over
+# the same ordering), so a cursor handed out before still works. ``content/tests/test_lists_sql.py``
+# compares every list, page by page, with the ORM policy (``post_qs_visible_to`` + ``paginate``) for
+# each access rule x post state x viewer relation.
+class _ListSql(NamedTuple):
+    first: str
+    after: str
+    kinds: tuple[type, ...]  # the cursor's values (the ordering's columns; the post's id last)
+
+
+def _list_sql(*, source: str, where: str, order: dict[str, type]) -> _ListSql:
+    """``order``: the columns, all descending, with the type of each one's cursor value."""
+    columns = ", ".join(order)
+    base = f"SELECT {columns} FROM {source} WHERE {where} AND {policy.VISIBLE_SQL}"  # noqa: S608
+    after = ", ".join(f"%(after_{position})s" for position in range(len(order)))
+    tail = f" ORDER BY {', '.join(f'{column} DESC' for column in order)} LIMIT %(limit)s"
+    return _ListSql(base + tail, f"{base} AND ({columns}) < ({after}){tail}", tuple(order.values()))
+
+
+_POSTS_FROM_SQL = "content_post p JOIN accounts_user u ON u.id = p.creator_id"
+# ``p.deleted_at IS NULL`` is implied by VISIBLE_SQL; spelled out, it matches the partial index
+# ``content_post_profile_idx``.
+_CREATOR_LIST = _list_sql(
+    source=_POSTS_FROM_SQL,
+    where=f"p.creator_id = %(creator)s AND p.state = '{PostState.PUBLISHED.value}' AND p.deleted_at IS NULL",
+    order={"p.is_pinned": bool, "p.published_at": datetime, "p.id": int},
+)
+_STUDIO_LIST = _list_sql(
+    source=_POSTS_FROM_SQL, where="p.creator_id = %(creator)s", order={"p.created_at": datetime, "p.id": int}
+)
+_BOOKMARK_LIST = _list_sql(
+    source="content_bookmark bk JOIN content_post p ON p.id = bk.post_id"
+    " JOIN accounts_user u ON u.id = p.creator_id",
+    where="bk.user_id = %(fan)s",
+    order={"bk.created_at": datetime, "p.id": int},
+)
+_BIGINT = range(-(2**63), 2**63)
+
+
+def _cursor_values(cursor: str, kinds: tuple[type, ...]) -> list[Any]:
+    """The cursor's values, each of its column's type (a cursor is client input)."""
+    values = decode_cursor(cursor, len(kinds))
+    for value, kind in zip(values, kinds, strict=True):
+        valid = type(value) is int and value in _BIGINT if kind is int else isinstance(value, kind)
+        if not valid:
+            raise InvalidCursor("The cursor is malformed or does not belong to this list.")
+    return values
+
+
+def _list_page(
+    list_sql: _ListSql,
+    *,
+    viewer: Any,
+    params: dict[str, Any],
+    country: str,
+    cursor: str | None,
+    limit: int,
+) -> Page[Post]:
+    """One page of a list: its ids (one statement), then their cards (one statement)."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ApiError(f"limit must be between 1 and {MAX_LIMIT}.", code="validation_error", status=422)
+    now = timezone.now()
+    params = {**policy.sql_params(user=viewer, country=country, now=now), **params, "limit": limit + 1}
+    sql = list_sql.first
+    if cursor:
+        values = _cursor_values(cursor, list_sql.kinds)
+        params.update({f"after_{position}": value for position, value in enumerate(values)})
+        sql = list_sql.after
+    rows = fetch_prepared(sql, params)
+    next_cursor = encode_cursor(list(rows[limit - 1])) if len(rows) > limit else None
+    posts = post_list_by_ids_for_viewer(
+        viewer=viewer, post_ids=[row[-1] for row in rows[:limit]], country=country, now=now
+    )
+    return Page(items=posts, next_cursor=next_cursor)
+
+
+def post_list_for_creator(
+    *, viewer: Any, creator_id: int, country: str = "", cursor: str | None = None, limit: int = 20
+) -> Page[Post]:
+    """A creator's published posts as ``viewer`` (anonymous too) sees them, pinned first, newest
+    first, as cards (see :func:`posts_from_card_rows`). Two statements."""
+    return _list_page(
+        _CREATOR_LIST,
+        viewer=viewer,
+        params={"creator": creator_id},
+        country=country,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+def post_list_for_studio(*, creator: Any, cursor: str | None = None, limit: int = 20) -> Page[Post]:
+    """The creator's own posts, drafts and scheduled included, newest first, as cards. Two statements."""
+    return _list_page(
+        _STUDIO_LIST, viewer=creator, params={"creator": creator.pk}, country="", cursor=cursor, limit=limit
+    )
+
+
+def bookmark_list_for_user(
+    *, user: Any, country: str = "", cursor: str | None = None, limit: int = 20
+) -> Page[Post]:
+    """Saved posts still visible to the user, most recently saved first, as cards. Two statements."""
+    return _list_page(
+        _BOOKMARK_LIST, viewer=user, params={"fan": user.pk}, country=country, cursor=cursor, limit=limit
+    )
 
 
 def creator_tiers(*, creator_ids: set[int]) -> dict[int, list[Tier]]:

@@ -225,14 +225,14 @@ def test_post_list_query_count_is_constant(
     anonymous = _client()
     anonymous.get("/api/v1/creators/lena/posts")  # warm-up
 
-    # profile, posts (policy in SQL), media, post tiers, offered tiers (no session: anonymous)
-    with django_assert_num_queries(5):
+    # profile, the page's ids, the cards (policy, media, tiers, offered tiers) (no session: anonymous)
+    with django_assert_num_queries(3):
         response = anonymous.get("/api/v1/creators/lena/posts?limit=50")
     assert len(response.json()["items"]) == count
     fan = _client(make_user(handle="fan"))
     fan.get("/api/v1/creators/lena/posts")
     # + user, device session (and its throttled last-seen update)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(7):
         assert len(fan.get("/api/v1/creators/lena/posts?limit=50").json()["items"]) == count
 
 
@@ -244,14 +244,14 @@ def test_profile_page_query_count_is_constant(
     anonymous = _client()
     anonymous.get("/c/lena/")
 
-    # profile, offered tiers, posts, media, post tiers (no session: anonymous)
-    with django_assert_num_queries(5):
+    # profile, offered tiers, the page's ids, the cards (no session: anonymous)
+    with django_assert_num_queries(4):
         assert anonymous.get("/c/lena/").status_code == 200
     fan = _client(make_user(handle="fan"))
     fan.get("/c/lena/")
     # + user, device session (+ update), follow, membership, mute (the profile's Mute/Unmute button),
     # and the header's unread-messages badge (the notifications badge is cached per user)
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(12):
         assert fan.get("/c/lena/").status_code == 200
 
 
