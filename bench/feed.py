@@ -141,12 +141,12 @@ if fan is None:
         f0, f1 = cur.fetchone()
         cur.execute('''INSERT INTO content_post (creator_id, text, access, price_minor, currency, state,
             published_at, is_pinned, category, tags, face_warning, likes_count, comments_count, created_at,
-            updated_at)
+            updated_at, removal_reason)
             SELECT %s + (hashint4(g) & 2147483647) %% %s, 'Bench post number ' || g,
                    (ARRAY['public', 'followers', 'subscribers', 'ppv'])[1 + g %% 4],
                    CASE WHEN g %% 4 = 3 THEN 500 END, CASE WHEN g %% 4 = 3 THEN 'USD' ELSE '' END,
                    'published', now() - random() * interval '365 days', false, '', '{}', false, 0, 0,
-                   now(), now()
+                   now(), now(), ''
             FROM generate_series(1, %s) g''', [c0, S["creators"], S["posts"]])
         # Everyone else's follows (so social_follow has a realistic size), then the measured fan's.
         cur.execute('''INSERT INTO social_follow (follower_id, creator_id, created_at)
