@@ -16,6 +16,11 @@ class CreatorProfile(models.Model):
     selector, page or endpoint reads. ``boundaries`` is ``{"does": [category...], "doesNot": [...]}``
     with categories from ``constants.BOUNDARY_CATEGORIES``. ``blocked_countries`` holds ISO 3166-1
     alpha-2 codes; visitors from them see the profile and its posts as unavailable.
+
+    ``followers_count`` is kept exact by PostgreSQL triggers on ``social_follow`` (statement-level,
+    one UPDATE per statement for all affected creators; migration ``social.0004``), whatever writes
+    the follows: services, raw SQL, cascades. Never write it from Python; the daily
+    ``followers_count_reconcile`` job only repairs drift (expected none).
     """
 
     user = models.OneToOneField(
@@ -34,6 +39,7 @@ class CreatorProfile(models.Model):
     boundaries = models.JSONField(default=dict, blank=True)
     blocked_countries = ArrayField(models.CharField(max_length=2), default=list, blank=True)
     masked_mode = models.BooleanField(default=False)
+    followers_count = models.BigIntegerField(default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -41,7 +47,10 @@ class CreatorProfile(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(archetype__in=Archetype.values), name="creators_archetype_valid"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(followers_count__gte=0), name="creators_followers_count_non_negative"
+            ),
         ]
 
     def __str__(self) -> str:

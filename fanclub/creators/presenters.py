@@ -67,7 +67,7 @@ def creator_out(
             "does": profile.boundaries.get("does", []),
             "does_not": profile.boundaries.get("doesNot", []),
         },
-        "follower_count": getattr(profile, "follower_count", 0),
+        "follower_count": profile.followers_count,
         "tiers": [tier_out(tier) for tier in tiers],
         "is_following": is_following,
         "membership": (

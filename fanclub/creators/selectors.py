@@ -17,11 +17,10 @@ from fanclub.social import selectors as social_selectors
 
 def creator_profile_get_public(*, handle: str, viewer: Any = None, country: str = "") -> CreatorProfile:
     """The public persona by handle (404 for unknown, inactive or non-creator accounts; 451 when the
-    creator blocks the viewer's country, except for the creator themself). One query."""
-    queryset = (
-        CreatorProfile.objects.select_related("user")
-        .annotate(follower_count=Count("user__followers", distinct=True))
-        .filter(user__handle__iexact=handle, user__is_active=True, user__role="creator")
+    creator blocks the viewer's country, except for the creator themself). One query; the follower
+    count is the profile's trigger-kept ``followers_count`` column, so no follow is read."""
+    queryset = CreatorProfile.objects.select_related("user").filter(
+        user__handle__iexact=handle, user__is_active=True, user__role="creator"
     )
     viewer_id = getattr(viewer, "pk", None) if getattr(viewer, "is_authenticated", False) else None
     if viewer_id:

@@ -4,12 +4,13 @@ and memberships (complimentary today; billing calls ``membership_grant``/``membe
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from fanclub.accounts.constants import Role
@@ -27,6 +28,8 @@ from fanclub.creators.constants import (
 )
 from fanclub.creators.errors import NotACreator
 from fanclub.creators.models import CreatorProfile, LegalIdentity, Membership, Tier
+
+logger = logging.getLogger(__name__)
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
@@ -331,3 +334,54 @@ def memberships_expire_due(*, now: datetime | None = None) -> int:
     return Membership.objects.filter(status=MembershipStatus.ACTIVE, current_period_end__lte=now).update(
         status=MembershipStatus.EXPIRED, ended_at=now
     )
+
+
+# One batch of profiles, locked in key order, then recounted by a later statement (READ COMMITTED:
+# its snapshot sees every follow whose trigger held one of these rows while we waited). The column
+# guard lets the UPDATE through only with ``fanclub.followers_count_repair`` set for the transaction.
+_RECONCILE_LOCK_SQL = """
+SELECT user_id FROM creators_creatorprofile WHERE user_id > %(after)s
+ ORDER BY user_id LIMIT %(batch)s FOR UPDATE
+"""
+_RECONCILE_FIX_SQL = """
+WITH actual AS (
+    SELECT p.user_id, p.followers_count AS stored,
+           (SELECT count(*) FROM social_follow f WHERE f.creator_id = p.user_id) AS counted
+      FROM creators_creatorprofile p WHERE p.user_id = ANY(%(ids)s)
+)
+UPDATE creators_creatorprofile p SET followers_count = a.counted
+  FROM actual a
+ WHERE p.user_id = a.user_id AND a.stored <> a.counted
+RETURNING p.user_id, a.stored, a.counted
+"""
+
+
+def followers_count_reconcile(*, batch_size: int = 1000) -> int:
+    """Recount every creator's followers and repair ``CreatorProfile.followers_count`` where it
+    differs; return how many profiles were corrected (expected 0: the ``social_follow`` triggers
+    keep the column exact, so any correction is logged as a warning).
+
+    Profiles are handled ``batch_size`` at a time, each batch in its own short transaction with
+    its rows locked in key order, so follows of other creators never wait on the job and a follow
+    of a creator in the batch waits at most one batch's recount."""
+    corrected = 0
+    after = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_RECONCILE_LOCK_SQL, {"after": after, "batch": batch_size})
+            ids = [row[0] for row in cursor.fetchall()]
+            if not ids:
+                break
+            cursor.execute("SELECT set_config('fanclub.followers_count_repair', 'on', true)")
+            cursor.execute(_RECONCILE_FIX_SQL, {"ids": ids})
+            for user_id, stored, counted in cursor.fetchall():
+                logger.warning(
+                    "followers_count drift repaired: creator %s stored %s, counted %s",
+                    user_id,
+                    stored,
+                    counted,
+                )
+                corrected += 1
+        after = ids[-1]
+    logger.info("followers_count reconciled: %s profiles corrected", corrected)
+    return corrected

@@ -14,3 +14,12 @@ def memberships_expire_due_task(timestamp: int) -> int:
     from fanclub.creators import services
 
     return services.memberships_expire_due()
+
+
+@app.periodic(cron="41 4 * * *", periodic_id="followers_count_reconcile")
+@app.task(queue="creators", queueing_lock="followers_count_reconcile", retry=retry(max_attempts=3))
+def followers_count_reconcile_task(timestamp: int) -> int:
+    """Daily check of the trigger-kept follower counters; returns (and logs) the rows corrected."""
+    from fanclub.creators import services
+
+    return services.followers_count_reconcile()

@@ -19,7 +19,12 @@ def is_following(*, user: Any, creator_id: int) -> bool:
 
 
 def follower_count(*, creator_id: int) -> int:
-    return Follow.objects.filter(creator_id=creator_id).count()
+    """The creator's follower count: the trigger-kept ``CreatorProfile.followers_count`` (one
+    primary-key read, whatever the number of followers); 0 for a user without a profile."""
+    from fanclub.creators.models import CreatorProfile
+
+    count = CreatorProfile.objects.filter(pk=creator_id).values_list("followers_count", flat=True).first()
+    return count or 0
 
 
 def is_blocked_either_way(*, user_id: int | None, other_id: int | None) -> bool:
