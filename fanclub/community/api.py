@@ -21,7 +21,6 @@ from fanclub.community.schemas import (
     VoteIn,
     VoteOut,
 )
-from fanclub.content import selectors as content_selectors
 from fanclub.content.constants import Category
 from fanclub.core.errors import ApiError
 from fanclub.core.pagination import DEFAULT_LIMIT
@@ -102,11 +101,6 @@ def deck_cards(request: HttpRequest, *, limit: int) -> list[dict[str, Any]]:
     items: list[Any] = selectors.deck_list_for_user(
         user=request.user, country=geo.country_for_request(request), limit=limit
     )
-    offered = (
-        content_selectors.creator_tiers(creator_ids={item.post_obj.creator_id for item in items})
-        if items
-        else {}
-    )  # type: ignore[attr-defined]
     ids = [item.pk for item in items]
     tallies = selectors.image_tallies(attachment_ids=ids)
     votes = selectors.viewer_image_votes(user=request.user, attachment_ids=ids)
@@ -114,7 +108,7 @@ def deck_cards(request: HttpRequest, *, limit: int) -> list[dict[str, Any]]:
         presenters.deck_card(
             request,
             item,
-            offered=offered.get(item.post_obj.creator_id, []),  # type: ignore[attr-defined]
+            offered=item.post_obj.offered_tier_list,  # type: ignore[attr-defined]
             tally=tallies.get(item.pk),
             viewer_vote=votes.get(item.pk, 0),
         )

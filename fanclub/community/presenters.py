@@ -8,7 +8,6 @@ from django.http import HttpRequest
 
 from fanclub.community.models import BadgeAward
 from fanclub.content import presenters as content_presenters
-from fanclub.content import selectors as content_selectors
 from fanclub.content.models import Post, PostMedia
 from fanclub.media import delivery
 
@@ -16,13 +15,11 @@ from fanclub.media import delivery
 def ranked_cards(
     request: HttpRequest, posts: list[Post], *, meta: dict[int, dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """Post cards (locked ones with preview and price) plus rank, score and vote counts."""
-    offered = (
-        content_selectors.creator_tiers(creator_ids={post.creator_id for post in posts}) if posts else {}
-    )
+    """Post cards (locked ones with preview and price) plus rank, score and vote counts; ``posts``
+    from ``selectors.posts_for_viewer`` (the card statement brings the offered tiers along)."""
     cards = []
     for post in posts:
-        card = content_presenters.post_card(request, post, offered=offered.get(post.creator_id, []))
+        card = content_presenters.post_card(request, post, offered=post.offered_tier_list)  # type: ignore[attr-defined]
         row = meta.get(post.pk, {})
         card["rank"] = row.get("rank")
         card["score"] = row.get("score")

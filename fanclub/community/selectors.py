@@ -26,8 +26,6 @@ from fanclub.community.models import (
     ImageVote,
     ImageVoteTally,
     PostScore,
-    PostVote,
-    PostVoteTally,
     RankingEntry,
     RankingSnapshot,
     Swipe,
@@ -102,29 +100,22 @@ def image_tallies(*, attachment_ids: list[int]) -> dict[int, ImageVoteTally]:
 
 
 # --- Posts for a viewer, in a given order ---------------------------------------------------------------
+# The card statement plus the post's vote tally and the viewer's vote (NULL when anonymous).
+_RANKED_CARDS = content_selectors.card_statement(
+    vote_up="(SELECT vt.up_count FROM community_postvotetally vt WHERE vt.post_id = p.id)",
+    vote_down="(SELECT vt.down_count FROM community_postvotetally vt WHERE vt.post_id = p.id)",
+    viewer_vote="(SELECT v.value FROM community_postvote v WHERE v.post_id = p.id"
+    " AND v.user_id = %(reader)s)",
+)
+
+
 def posts_for_viewer(*, user: Any, country: str, post_ids: set[int] | list[int]) -> list[Post]:
-    """The posts among ``post_ids`` the viewer may know exist, display-ready (constant query count),
-    each annotated with the viewer's vote (``viewer_vote``) and its tally (``vote_up``/``vote_down``)."""
-    if not post_ids:
-        return []
-    queryset = policy.post_qs_visible_to(user=user, country=country).filter(pk__in=list(post_ids))
-    queryset = content_selectors._for_display(queryset, viewer=user)
-    queryset = queryset.annotate(
-        vote_up=Subquery(PostVoteTally.objects.filter(pk=OuterRef("pk")).values("up_count")[:1]),
-        vote_down=Subquery(PostVoteTally.objects.filter(pk=OuterRef("pk")).values("down_count")[:1]),
+    """The posts among ``post_ids`` the viewer may know exist, as cards (with the creators' offered
+    tiers, ``content.selectors.posts_from_card_rows``), each with the viewer's vote
+    (``viewer_vote``) and its tally (``vote_up``/``vote_down``): one prepared statement."""
+    return content_selectors.post_list_by_ids_for_viewer(
+        viewer=user, post_ids=list(post_ids), country=country, statement=_RANKED_CARDS
     )
-    if _signed_in(user):
-        queryset = queryset.annotate(
-            viewer_vote=Subquery(
-                PostVote.objects.filter(user_id=user.pk, post_id=OuterRef("pk")).values("value")[:1]
-            )
-        )
-    return list(queryset)
-
-
-def _in_order(posts: list[Post], ids: list[int]) -> list[Post]:
-    by_id = {post.pk: post for post in posts}
-    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 @dataclass
@@ -155,7 +146,7 @@ def _page(
     start = _offset(cursor)
     chunk = rows[start : start + limit]
     ids = [row["post_id"] for row in chunk]
-    posts = _in_order(posts_for_viewer(user=user, country=country, post_ids=ids), ids)
+    posts = posts_for_viewer(user=user, country=country, post_ids=ids)  # in the order of ids
     more = start + limit < len(rows)
     return RankedPage(
         posts=posts,

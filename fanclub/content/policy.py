@@ -103,6 +103,11 @@ VISIBLE_SQL = f"""(
   AND NOT EXISTS (SELECT 1 FROM social_block b
                   WHERE b.blocked_id = %(viewer)s AND b.blocker_id = p.creator_id)
 )"""  # noqa: S608 (constants only; values are bound parameters)
+# ``live_q``'s twin (search, tag and category lists: live posts only, not even the viewer's drafts).
+LIVE_SQL = (
+    f"p.state = '{PostState.PUBLISHED.value}' AND p.published_at <= %(now)s AND p.deleted_at IS NULL"
+    " AND u.is_active AND (p.expires_at IS NULL OR p.expires_at > %(now)s)"
+)
 # Same order of tests as ``access_expression``; with ``viewer`` NULL (not signed in) every EXISTS is
 # false and the owner test is NULL, which leaves "public" only, as the anonymous branch there.
 HAS_ACCESS_SQL = f"""CASE

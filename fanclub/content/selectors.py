@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import BooleanField as _Bool
 from django.db.models import Exists, Model, OuterRef, Prefetch, QuerySet, Value
 from django.db.models.base import ModelState
@@ -162,11 +162,12 @@ def _loaded(model: type[_M], names: list[str], values: Sequence[Any]) -> _M:
     return instance
 
 
-def posts_from_card_rows(rows: Iterable[Sequence[Any]]) -> list[Post]:
+def posts_from_card_rows(rows: Iterable[Sequence[Any]], *, extra: Sequence[str] = ()) -> list[Post]:
     """``Post`` objects (only the card's fields loaded) from rows of the card statement, each with
     ``creator`` (and its ``creator_profile``), ``has_access``, ``viewer_liked``,
     ``viewer_bookmarked``, ``attachment_list``, ``tier_list`` and ``offered_tier_list`` set: what
-    ``presenters.post_card`` reads, without a query."""
+    ``presenters.post_card`` reads, without a query. ``extra``: attribute names for the columns a
+    statement of :func:`card_statement` adds after the card's own."""
     width = len(_POST_FIELDS)
     tiers_by_id: dict[int, Tier] = {}
 
@@ -206,22 +207,52 @@ def posts_from_card_rows(rows: Iterable[Sequence[Any]]) -> list[Post]:
         post.attachment_list = attachments  # type: ignore[attr-defined]
         post.tier_list = [tier(values) for values in tiers or ()]  # type: ignore[attr-defined]
         post.offered_tier_list = [tier(values) for values in offered or ()]  # type: ignore[attr-defined]
+        for name, value in zip(extra, row[_CARD_WIDTH:], strict=True):
+            setattr(post, name, value)
         posts.append(post)
     return posts
 
 
+class CardStatement(NamedTuple):
+    """The card statement by ids with more columns, each set on its post as an attribute."""
+
+    sql: str
+    names: tuple[str, ...]
+
+
+def card_statement(**columns: str) -> CardStatement:
+    """The card statement by ids plus ``columns`` (attribute name -> SQL over ``content_post p``, with
+    the card's parameters: ``%(reader)s`` is the signed-in viewer's id or NULL). Build it once, at
+    import: each text is prepared once per connection."""
+    extra = "".join(f",\n  {expression} AS {name}" for name, expression in columns.items())
+    return CardStatement(
+        f"SELECT {_CARD_COLUMNS_SQL}{extra} FROM {_CARD_FROM_SQL}"  # noqa: S608 (constants only)
+        f" WHERE p.id = ANY(%(ids)s) AND {policy.VISIBLE_SQL}",
+        tuple(columns),
+    )
+
+
+_CARDS_BY_IDS = CardStatement(_CARDS_BY_IDS_SQL, ())
+
+
 def post_list_by_ids_for_viewer(
-    *, viewer: Any, post_ids: list[int], country: str = "", now: datetime | None = None
+    *,
+    viewer: Any,
+    post_ids: list[int],
+    country: str = "",
+    now: datetime | None = None,
+    statement: CardStatement = _CARDS_BY_IDS,
 ) -> list[Post]:
     """The posts among ``post_ids`` that ``viewer`` may see, through the access policy (each with
     ``has_access``) and ready for cards (see :func:`posts_from_card_rows`), in the order of
-    ``post_ids``: one prepared statement (its plan is the same for every viewer: lookups by id)."""
+    ``post_ids``: one prepared statement (its plan is the same for every viewer: lookups by id).
+    ``statement``: one of :func:`card_statement`, for lists that show more than the card."""
     if not post_ids:
         return []
     rows = fetch_prepared(
-        _CARDS_BY_IDS_SQL, {**_card_params(viewer=viewer, country=country, now=now), "ids": post_ids}
+        statement.sql, {**_card_params(viewer=viewer, country=country, now=now), "ids": post_ids}
     )
-    by_id = {post.pk: post for post in posts_from_card_rows(rows)}
+    by_id = {post.pk: post for post in posts_from_card_rows(rows, extra=statement.names)}
     return [by_id[post_id] for post_id in post_ids if post_id in by_id]
 
 
@@ -236,34 +267,38 @@ def post_list_by_ids_for_viewer(
 # plan must keep. Cursors are ``core.pagination``'s (same values and encoding as ``paginate`` over
 # the same ordering), so a cursor handed out before still works. ``content/tests/test_lists_sql.py``
 # compares every list, page by page, with the ORM policy (``post_qs_visible_to`` + ``paginate``) for
-# each access rule x post state x viewer relation.
-class _ListSql(NamedTuple):
+# each access rule x post state x viewer relation. The search app's tag and category lists are built
+# the same way (``search/tests/test_lists_sql.py``).
+class ListSql(NamedTuple):
     first: str
     after: str
     kinds: tuple[type, ...]  # the cursor's values (the ordering's columns; the post's id last)
+    prepared: bool = True
 
 
-def _list_sql(*, source: str, where: str, order: dict[str, type]) -> _ListSql:
-    """``order``: the columns, all descending, with the type of each one's cursor value."""
+def list_sql(*, source: str, where: str, order: dict[str, type], prepared: bool = True) -> ListSql:
+    """``order``: the columns, all descending, with the type of each one's cursor value.
+    ``prepared=False`` for a list whose best plan depends on its parameters' values (planned for
+    each page then, as Django's own statements are)."""
     columns = ", ".join(order)
     base = f"SELECT {columns} FROM {source} WHERE {where} AND {policy.VISIBLE_SQL}"  # noqa: S608
     after = ", ".join(f"%(after_{position})s" for position in range(len(order)))
     tail = f" ORDER BY {', '.join(f'{column} DESC' for column in order)} LIMIT %(limit)s"
-    return _ListSql(base + tail, f"{base} AND ({columns}) < ({after}){tail}", tuple(order.values()))
+    return ListSql(base + tail, f"{base} AND ({columns}) < ({after}){tail}", tuple(order.values()), prepared)
 
 
-_POSTS_FROM_SQL = "content_post p JOIN accounts_user u ON u.id = p.creator_id"
+POSTS_FROM_SQL = "content_post p JOIN accounts_user u ON u.id = p.creator_id"
 # ``p.deleted_at IS NULL`` is implied by VISIBLE_SQL; spelled out, it matches the partial index
 # ``content_post_profile_idx``.
-_CREATOR_LIST = _list_sql(
-    source=_POSTS_FROM_SQL,
+_CREATOR_LIST = list_sql(
+    source=POSTS_FROM_SQL,
     where=f"p.creator_id = %(creator)s AND p.state = '{PostState.PUBLISHED.value}' AND p.deleted_at IS NULL",
     order={"p.is_pinned": bool, "p.published_at": datetime, "p.id": int},
 )
-_STUDIO_LIST = _list_sql(
-    source=_POSTS_FROM_SQL, where="p.creator_id = %(creator)s", order={"p.created_at": datetime, "p.id": int}
+_STUDIO_LIST = list_sql(
+    source=POSTS_FROM_SQL, where="p.creator_id = %(creator)s", order={"p.created_at": datetime, "p.id": int}
 )
-_BOOKMARK_LIST = _list_sql(
+_BOOKMARK_LIST = list_sql(
     source="content_bookmark bk JOIN content_post p ON p.id = bk.post_id"
     " JOIN accounts_user u ON u.id = p.creator_id",
     where="bk.user_id = %(fan)s",
@@ -282,8 +317,8 @@ def _cursor_values(cursor: str, kinds: tuple[type, ...]) -> list[Any]:
     return values
 
 
-def _list_page(
-    list_sql: _ListSql,
+def list_page(
+    statements: ListSql,
     *,
     viewer: Any,
     params: dict[str, Any],
@@ -296,12 +331,17 @@ def _list_page(
         raise ApiError(f"limit must be between 1 and {MAX_LIMIT}.", code="validation_error", status=422)
     now = timezone.now()
     params = {**policy.sql_params(user=viewer, country=country, now=now), **params, "limit": limit + 1}
-    sql = list_sql.first
+    sql = statements.first
     if cursor:
-        values = _cursor_values(cursor, list_sql.kinds)
+        values = _cursor_values(cursor, statements.kinds)
         params.update({f"after_{position}": value for position, value in enumerate(values)})
-        sql = list_sql.after
-    rows = fetch_prepared(sql, params)
+        sql = statements.after
+    if statements.prepared:
+        rows = fetch_prepared(sql, params)
+    else:
+        with connection.cursor() as db:
+            db.execute(sql, params)
+            rows = db.fetchall()
     next_cursor = encode_cursor(list(rows[limit - 1])) if len(rows) > limit else None
     posts = post_list_by_ids_for_viewer(
         viewer=viewer, post_ids=[row[-1] for row in rows[:limit]], country=country, now=now
@@ -314,7 +354,7 @@ def post_list_for_creator(
 ) -> Page[Post]:
     """A creator's published posts as ``viewer`` (anonymous too) sees them, pinned first, newest
     first, as cards (see :func:`posts_from_card_rows`). Two statements."""
-    return _list_page(
+    return list_page(
         _CREATOR_LIST,
         viewer=viewer,
         params={"creator": creator_id},
@@ -326,7 +366,7 @@ def post_list_for_creator(
 
 def post_list_for_studio(*, creator: Any, cursor: str | None = None, limit: int = 20) -> Page[Post]:
     """The creator's own posts, drafts and scheduled included, newest first, as cards. Two statements."""
-    return _list_page(
+    return list_page(
         _STUDIO_LIST, viewer=creator, params={"creator": creator.pk}, country="", cursor=cursor, limit=limit
     )
 
@@ -335,7 +375,7 @@ def bookmark_list_for_user(
     *, user: Any, country: str = "", cursor: str | None = None, limit: int = 20
 ) -> Page[Post]:
     """Saved posts still visible to the user, most recently saved first, as cards. Two statements."""
-    return _list_page(
+    return list_page(
         _BOOKMARK_LIST, viewer=user, params={"fan": user.pk}, country=country, cursor=cursor, limit=limit
     )
 

@@ -7,7 +7,6 @@ from typing import Any
 from django.http import HttpRequest
 
 from fanclub.content import presenters as content_presenters
-from fanclub.content import selectors as content_selectors
 from fanclub.content.models import Post
 from fanclub.creators.models import CreatorProfile
 from fanclub.creators.presenters import avatar_url
@@ -29,13 +28,11 @@ def creator_hit(request: HttpRequest, profile: CreatorProfile) -> dict[str, Any]
 
 def post_hits(request: HttpRequest, posts: list[Post]) -> list[dict[str, Any]]:
     """Cards through the content presenter (locked posts: preview, price, one action, no text),
-    plus the highlighted excerpt, which the selector computes only for posts the viewer may read."""
-    offered = (
-        content_selectors.creator_tiers(creator_ids={post.creator_id for post in posts}) if posts else {}
-    )
+    plus the highlighted excerpt, which the selector computes only for posts the viewer may read.
+    ``posts`` come from the card statement, with their creators' offered tiers."""
     cards = []
     for post in posts:
-        card = content_presenters.post_card(request, post, offered=offered.get(post.creator_id, []))
+        card = content_presenters.post_card(request, post, offered=post.offered_tier_list)  # type: ignore[attr-defined]
         snippet = getattr(post, "snippet", None) if card["has_access"] else None
         card["snippet"] = selectors.snippet_plain(snippet)
         card["snippet_parts"] = selectors.snippet_parts(snippet)

@@ -33,12 +33,9 @@ from django.db.models import (
     BooleanField,
     Case,
     DateTimeField,
-    Exists,
     ExpressionWrapper,
     F,
     FloatField,
-    OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Value,
@@ -50,11 +47,12 @@ from django.utils import timezone
 from fanclub.accounts.constants import Role
 from fanclub.accounts.models import User
 from fanclub.content import policy
+from fanclub.content import selectors as content_selectors
 from fanclub.content.constants import Category
-from fanclub.content.models import Bookmark, Post, PostLike, PostMedia
+from fanclub.content.models import Post
 from fanclub.core.errors import ApiError, NotFound
-from fanclub.core.pagination import InvalidCursor, Page, paginate
-from fanclub.creators.models import CreatorProfile, Tier
+from fanclub.core.pagination import InvalidCursor, Page
+from fanclub.creators.models import CreatorProfile
 from fanclub.search import documents as docs
 from fanclub.search.constants import (
     CORRECTION_COLLECT_BELOW,
@@ -327,30 +325,9 @@ def post_qs_searchable_by(*, viewer: Any, country: str = "", now: datetime | Non
     return policy.post_qs_visible_to(user=viewer, country=country, now=now).filter(policy.live_q(now))
 
 
-def _for_display(queryset: QuerySet[Post], *, viewer: Any) -> QuerySet[Post]:
-    """What ``content.presenters.post_card`` needs in a constant number of queries (the same
-    prefetch lists as the content app's own lists: ``attachment_list``, ``tier_list``)."""
-    queryset = queryset.select_related("creator", "creator__creator_profile").prefetch_related(
-        Prefetch(
-            "attachments",
-            queryset=PostMedia.objects.select_related("media").order_by("position"),
-            to_attr="attachment_list",
-        ),
-        Prefetch("tiers", queryset=Tier.objects.order_by("position", "id"), to_attr="tier_list"),
-    )
-    if _signed_in_id(viewer):
-        return queryset.annotate(
-            viewer_liked=Exists(PostLike.objects.filter(user_id=viewer.pk, post_id=OuterRef("pk"))),
-            viewer_bookmarked=Exists(Bookmark.objects.filter(user_id=viewer.pk, post_id=OuterRef("pk"))),
-        )
-    return queryset.annotate(
-        viewer_liked=Value(False, BooleanField()), viewer_bookmarked=Value(False, BooleanField())
-    )
-
-
 def _post_search_qs(
     *, viewer: Any, country: str, query: ParsedQuery, fuzzy: bool, correction: Correction | None = None
-) -> QuerySet[Post]:
+) -> QuerySet[Any]:
     queryset = post_qs_searchable_by(viewer=viewer, country=country)
     match = Q(pk__in=[])
     score: Any = Value(0.0, output_field=FloatField())
@@ -397,7 +374,7 @@ def _post_search_qs(
         newest = ExpressionWrapper(F("published_at") + Value(timedelta(0)), output_field=DateTimeField())
     window = queryset.filter(match).order_by(newest.desc(), "-id").values("pk")[:RANK_WINDOW]
     return (
-        _for_display(queryset.filter(pk__in=window), viewer=viewer)
+        queryset.filter(pk__in=window)
         .annotate(score=score, snippet=snippet, via_correction=via_correction)
         .order_by("-score", "-published_at", "-id")
     )
@@ -420,21 +397,27 @@ def post_search(
     the fallback, also posts found by the spelling correction (one more query to find it)."""
     corrections: list[Correction | None] = []
 
-    def build(fuzzy: bool) -> QuerySet[Post]:
+    def build(fuzzy: bool) -> QuerySet[Any]:
         if fuzzy and not corrections:
             corrections.append(search_correction(query=query))
         correction = corrections[0] if fuzzy else None
+        # Ids and what the ranking adds only: the cards come from the card statement below.
         return _post_search_qs(
             viewer=viewer, country=country, query=query, fuzzy=fuzzy, correction=correction
-        )
+        ).values_list("pk", "score", "snippet", "via_correction")
 
     rows, next_cursor = _ranked_page(build, query=query, cursor=cursor, limit=limit)
-    used = (
-        corrections[0]
-        if corrections and any(getattr(post, "via_correction", False) for post in rows)
-        else None
+    # The ranked ids, then their cards in one prepared statement (the policy's SQL twin, with the
+    # creators' offered tiers): the ORM's select_related, two prefetches and the offered tiers
+    # were most of a results page's CPU (docs/benchmarks.md).
+    posts = content_selectors.post_list_by_ids_for_viewer(
+        viewer=viewer, post_ids=[row[0] for row in rows], country=country
     )
-    return PostResults(items=rows, next_cursor=next_cursor, correction=used)
+    ranked = {post_id: (score, snippet, via) for post_id, score, snippet, via in rows}
+    for post in posts:
+        post.score, post.snippet, post.via_correction = ranked[post.pk]  # type: ignore[attr-defined]
+    used = corrections[0] if corrections and any(post.via_correction for post in posts) else None  # type: ignore[attr-defined]
+    return PostResults(items=posts, next_cursor=next_cursor, correction=used)
 
 
 # --- Suggestions ------------------------------------------------------------------------------------
@@ -563,20 +546,55 @@ def category_check(*, category: str) -> str:
     return category
 
 
+# Like the content app's lists (``content.selectors.list_sql``): the page's ids in one statement
+# through the policy's SQL twin, live posts only, keyset on LISTING_ORDER with the cursor
+# as an index bound, then the cards in one more. Cursors are ``paginate``'s over LISTING_ORDER, so
+# one handed out by the ORM version of these lists still works (``tests/test_lists_sql.py``).
+_LISTING_KEYS: dict[str, type] = {"p.published_at": datetime, "p.id": int}
+# A tag: for a common tag, the newest live posts tested for it one by one (``content_post_feed_idx``,
+# from the cursor: 0.1 ms a page on 6,000 posts); for a rare one, its posts from the GIN index
+# ``search_post_tags``, then a sort. PostgreSQL picks per tag, so this statement is not prepared:
+# the generic plan (the GIN index and a sort whatever the tag) took 10 ms for a tag on half the
+# posts. Planning costs ~0.3 ms.
+_TAG_LIST = content_selectors.list_sql(
+    source=content_selectors.POSTS_FROM_SQL,
+    where=f"p.tags @> ARRAY[%(tag)s]::varchar(40)[] AND {policy.LIVE_SQL}",
+    order=_LISTING_KEYS,
+    prepared=False,
+)
+# A category (a handful of values, each a large share of the posts): the same plan for all, prepared.
+# First page: ``content_post_category_idx`` (category, -published_at) then an incremental sort on
+# the id; after a cursor, ``content_post_feed_idx`` from the cursor, testing the category.
+_CATEGORY_LIST = content_selectors.list_sql(
+    source=content_selectors.POSTS_FROM_SQL,
+    where=f"p.category = %(category)s AND {policy.LIVE_SQL}",
+    order=_LISTING_KEYS,
+)
+
+
 def post_list_for_tag(
     *, viewer: Any, country: str = "", tag: str, cursor: str | None = None, limit: int = 20
 ) -> Page[Post]:
-    """Live posts carrying ``tag`` that ``viewer`` may know exist, newest first (keyset cursor)."""
-    queryset = post_qs_searchable_by(viewer=viewer, country=country).filter(tags__contains=[tag])
-    return paginate(_for_display(queryset, viewer=viewer), ordering=LISTING_ORDER, cursor=cursor, limit=limit)
+    """Live posts carrying ``tag`` that ``viewer`` may know exist, newest first (keyset cursor), as
+    cards (``content.selectors.posts_from_card_rows``). Two statements."""
+    return content_selectors.list_page(
+        _TAG_LIST, viewer=viewer, params={"tag": tag}, country=country, cursor=cursor, limit=limit
+    )
 
 
 def post_list_for_category(
     *, viewer: Any, country: str = "", category: str, cursor: str | None = None, limit: int = 20
 ) -> Page[Post]:
-    """Live posts in ``category`` that ``viewer`` may know exist, newest first (keyset cursor)."""
-    queryset = post_qs_searchable_by(viewer=viewer, country=country).filter(category=category)
-    return paginate(_for_display(queryset, viewer=viewer), ordering=LISTING_ORDER, cursor=cursor, limit=limit)
+    """Live posts in ``category`` that ``viewer`` may know exist, newest first (keyset cursor), as
+    cards. Two statements."""
+    return content_selectors.list_page(
+        _CATEGORY_LIST,
+        viewer=viewer,
+        params={"category": category},
+        country=country,
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 def snippet_parts(snippet: str | None) -> list[tuple[str, bool]]:

@@ -205,8 +205,8 @@ def test_the_most_similar_word_wins_over_a_more_common_one(lena):
 def test_correction_costs_one_query_in_the_fallback(sunset, django_assert_num_queries):
     client = _client()
     client.get("/api/v1/search", {"q": "sunsett", "type": "posts"})
-    # full text (nothing), the correction, the fallback page, attachments, tiers, offered tiers
-    with django_assert_num_queries(6):
+    # full text (nothing), the correction, the fallback page's ids, their cards
+    with django_assert_num_queries(4):
         body = client.get("/api/v1/search", {"q": "sunsett", "type": "posts"}).json()
     assert body["correction"] == "sunset"
 
