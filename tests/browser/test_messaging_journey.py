@@ -130,7 +130,10 @@ def test_fan_writes_creator_sees_it_live_sends_paid_photo_fan_unlocks(
     expect(fan_page.locator("#message-list .message.is-locked")).to_have_count(0)
     unlocked_image = fan_page.locator(f"#m-{_last_message_id(creator)} img")
     expect(unlocked_image).to_have_attribute("src", re.compile(r"/display/"))
-    fan_page.wait_for_function("document.querySelector('img.message-image').naturalWidth > 0")
+    # Decoded, not just requested (no string predicate: the page's CSP forbids eval, which
+    # wait_for_function needs once it has to poll).
+    expect(unlocked_image).to_have_js_property("complete", True)
+    assert unlocked_image.evaluate("img => img.naturalWidth") > 0
 
     # --- The creator is told live, and the earnings page shows the sale ---------------------------------
     expect(creator_page.locator("#purchase-toast")).to_have_text("Unlocked by the fan: USD 7.00")
