@@ -94,6 +94,16 @@ def _live_posts(*, creator_ids: list[int] | QuerySet[Any], now: datetime) -> Que
     )
 
 
+def _cursor_position(cursor: str | None) -> tuple[datetime, int] | None:
+    """A page cursor's ``(published_at, id)``; None for the first page. Client input: checked."""
+    if not cursor:
+        return None
+    published_at, post_id = decode_cursor(cursor, 2)
+    if not isinstance(published_at, datetime) or not isinstance(post_id, int):
+        raise InvalidCursor("The cursor is malformed or does not belong to this list.")
+    return published_at, post_id
+
+
 def feed_page_ids(
     *, creator_ids: list[int] | QuerySet[Any], cursor: str | None, limit: int, now: datetime | None = None
 ) -> tuple[list[int], str | None]:
@@ -103,10 +113,9 @@ def feed_page_ids(
         return [], None
     now = now or timezone.now()
     queryset = _live_posts(creator_ids=creator_ids, now=now)
-    if cursor:
-        published_at, post_id = decode_cursor(cursor, 2)
-        if not isinstance(published_at, datetime) or not isinstance(post_id, int):
-            raise InvalidCursor("The cursor is malformed or does not belong to this list.")
+    position = _cursor_position(cursor)
+    if position is not None:
+        published_at, post_id = position
         # (published_at, id) < (cursor): the first term bounds the index range scan.
         queryset = queryset.filter(
             Q(published_at__lt=published_at) | Q(id__lt=post_id), published_at__lte=published_at
@@ -170,14 +179,11 @@ def _audience_array(params: dict[str, Any]) -> str | None:
 
 
 def _page_ids(
-    *, params: dict[str, Any], audience: str, cursor: str | None, limit: int
+    *, params: dict[str, Any], audience: str, position: tuple[datetime, int] | None, limit: int
 ) -> tuple[list[int], str | None]:
-    """Statement 2: one page of post ids (newest first) and the cursor of the next page."""
-    before_at, before_id = None, 0
-    if cursor:
-        before_at, before_id = decode_cursor(cursor, 2)
-        if not isinstance(before_at, datetime) or not isinstance(before_id, int):
-            raise InvalidCursor("The cursor is malformed or does not belong to this list.")
+    """Statement 2: one page of post ids (newest first) after ``position`` (see
+    :func:`_cursor_position`) and the cursor of the next page."""
+    before_at, before_id = position or (None, 0)
     rows = _run(
         _WALK_SQL,
         {**params, "audience": audience, "before_at": before_at, "before_id": before_id, "limit": limit},
@@ -208,13 +214,12 @@ def feed_list_for_user(
             viewer=user, post_ids=ids, country=country, now=now
         )
 
-    if cursor:
-        decode_cursor(cursor, 2)  # a malformed cursor is an error whoever asks
+    position = _cursor_position(cursor)  # a malformed cursor is an error whoever asks
     audience = _audience_array(params)
     if audience is None:
         return Page(items=[], next_cursor=None)
-    if cursor or cache_seconds() <= 0:
-        ids, next_cursor = _page_ids(params=params, audience=audience, cursor=cursor, limit=limit)
+    if position is not None or cache_seconds() <= 0:
+        ids, next_cursor = _page_ids(params=params, audience=audience, position=position, limit=limit)
         return Page(items=cards(ids), next_cursor=next_cursor)
     key = cache_key(user_id=user.pk)
     digest = _digest(audience)
@@ -230,7 +235,7 @@ def feed_list_for_user(
             if len(posts) == len(entry["ids"]):
                 return Page(items=posts, next_cursor=entry["next_cursor"])
             # A post left (deleted, expired, access rule, geo, creator gone): recompute.
-    ids, next_cursor = _page_ids(params=params, audience=audience, cursor=None, limit=limit)
+    ids, next_cursor = _page_ids(params=params, audience=audience, position=None, limit=limit)
     cache.set(
         key,
         {

@@ -327,7 +327,9 @@ def test_the_request_statement_picks_the_same_pages_as_the_orm_specification(wor
         )
         audience = selectors._audience_array(params)
         assert audience is not None
-        ids, next_cursor = selectors._page_ids(params=params, audience=audience, cursor=cursor, limit=3)
+        ids, next_cursor = selectors._page_ids(
+            params=params, audience=audience, position=selectors._cursor_position(cursor), limit=3
+        )
         assert (ids, next_cursor) == expected
         assert ids
         cursor = next_cursor
