@@ -21,8 +21,8 @@ from fanclub.content import policy, presenters
 from fanclub.content import selectors as content_selectors
 from fanclub.content.models import Post
 from fanclub.content.tests.conftest import matrix  # noqa: F401 (the fixture)
-from fanclub.content.tests.test_lists_sql import _strip_urls
-from fanclub.core.pagination import Page, paginate
+from fanclub.content.tests.test_lists_sql import _strip_urls, _walk
+from fanclub.core.pagination import paginate
 from fanclub.search import presenters as search_presenters
 from fanclub.search import selectors
 
@@ -52,18 +52,6 @@ def orm_posts_for_viewer(*, user: Any, country: str, post_ids: list[int]) -> lis
         )
     by_id = {post.pk: post for post in queryset}
     return [by_id[pk] for pk in post_ids if pk in by_id]
-
-
-def _walk(fetch: Any, *, limit: int) -> list[tuple[list[tuple[int, bool]], str | None]]:
-    """Every page of a list: [(the page's (id, has_access), its next cursor)]."""
-    pages, cursor = [], None
-    while True:
-        page: Page[Post] = fetch(cursor=cursor, limit=limit)
-        pages.append(([(post.pk, post.has_access) for post in page.items], page.next_cursor))  # type: ignore[attr-defined]
-        if page.next_cursor is None:
-            return pages
-        cursor = page.next_cursor
-        assert len(pages) < 50
 
 
 @pytest.fixture
