@@ -3,8 +3,6 @@ service as the moderators' API (``services.post_remove_by_moderator``: moderator
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
@@ -13,6 +11,7 @@ from django.http import HttpRequest
 
 from fanclub.content import services
 from fanclub.content.models import Post
+from fanclub.core.admin import ReadOnlyModelAdmin
 from fanclub.core.errors import ApiError
 
 
@@ -21,7 +20,7 @@ class RemoveForm(ActionForm):
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "creator", "state", "access", "published_at", "deleted_at", "removed_by")
     list_filter = ("state", "access")
     list_select_related = ("creator", "removed_by")
@@ -30,15 +29,6 @@ class PostAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in Post._meta.fields]
     action_form = RemoveForm
     actions = ["remove_posts"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description="Remove the selected posts (moderation; give a reason)")
     def remove_posts(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:

@@ -4,14 +4,13 @@ Nothing here writes a report directly."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from fanclub.core.admin import ReadOnlyModelAdmin
 from fanclub.core.errors import ApiError
 from fanclub.messaging import services
 from fanclub.messaging.constants import ReportOutcome
@@ -49,7 +48,7 @@ def _tell(admin_site: admin.ModelAdmin, request: HttpRequest, done: int, failed:
 
 
 @admin.register(MessageReport)
-class MessageReportAdmin(admin.ModelAdmin):
+class MessageReportAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "created_at", "reporter", "message_id", "status", "outcome", "resolved_at")
     list_filter = ("status", "outcome")
     list_select_related = ("reporter",)
@@ -57,15 +56,6 @@ class MessageReportAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in MessageReport._meta.fields]
     action_form = ResolveForm
     actions = ["remove_messages", "dismiss_reports"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description="Resolve: remove the reported messages (give a note)")
     def remove_messages(self, request: HttpRequest, queryset: QuerySet[MessageReport]) -> None:
