@@ -142,7 +142,7 @@ _CARDS_BY_IDS_SQL = (
 )
 
 
-def _card_params(*, viewer: Any, country: str = "", now: datetime | None = None) -> dict[str, Any]:
+def card_params(*, viewer: Any, country: str = "", now: datetime | None = None) -> dict[str, Any]:
     """Parameters of the card statement: the policy's, plus the reader (likes, bookmarks)."""
     reader = viewer.pk if getattr(viewer, "is_authenticated", False) else None
     return {**policy.sql_params(user=viewer, country=country, now=now), "reader": reader}
@@ -220,14 +220,16 @@ class CardStatement(NamedTuple):
     names: tuple[str, ...]
 
 
-def card_statement(**columns: str) -> CardStatement:
+def card_statement(*, with_sql: str = "", ids_sql: str = "%(ids)s", **columns: str) -> CardStatement:
     """The card statement by ids plus ``columns`` (attribute name -> SQL over ``content_post p``, with
     the card's parameters: ``%(reader)s`` is the signed-in viewer's id or NULL). Build it once, at
-    import: each text is prepared once per connection."""
+    import: each text is prepared once per connection. ``with_sql``: common table expressions the
+    columns or ``ids_sql`` may read (``WITH`` left out); ``ids_sql``: the posts' ids, an array."""
     extra = "".join(f",\n  {expression} AS {name}" for name, expression in columns.items())
+    prefix = f"WITH {with_sql}\n" if with_sql else ""
     return CardStatement(
-        f"SELECT {_CARD_COLUMNS_SQL}{extra} FROM {_CARD_FROM_SQL}"  # noqa: S608 (constants only)
-        f" WHERE p.id = ANY(%(ids)s) AND {policy.VISIBLE_SQL}",
+        f"{prefix}SELECT {_CARD_COLUMNS_SQL}{extra} FROM {_CARD_FROM_SQL}"  # noqa: S608 (constants only)
+        f" WHERE p.id = ANY({ids_sql}) AND {policy.VISIBLE_SQL}",
         tuple(columns),
     )
 
@@ -242,15 +244,18 @@ def post_list_by_ids_for_viewer(
     country: str = "",
     now: datetime | None = None,
     statement: CardStatement = _CARDS_BY_IDS,
+    params: dict[str, Any] | None = None,
 ) -> list[Post]:
     """The posts among ``post_ids`` that ``viewer`` may see, through the access policy (each with
     ``has_access``) and ready for cards (see :func:`posts_from_card_rows`), in the order of
     ``post_ids``: one prepared statement (its plan is the same for every viewer: lookups by id).
-    ``statement``: one of :func:`card_statement`, for lists that show more than the card."""
+    ``statement``: one of :func:`card_statement`, for lists that show more than the card, with its
+    own ``params``."""
     if not post_ids:
         return []
     rows = fetch_prepared(
-        statement.sql, {**_card_params(viewer=viewer, country=country, now=now), "ids": post_ids}
+        statement.sql,
+        {**card_params(viewer=viewer, country=country, now=now), **(params or {}), "ids": post_ids},
     )
     by_id = {post.pk: post for post in posts_from_card_rows(rows, extra=statement.names)}
     return [by_id[post_id] for post_id in post_ids if post_id in by_id]

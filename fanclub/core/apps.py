@@ -8,5 +8,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from fanclub.core import logging as fanclub_logging
+        from fanclub.core import sql  # noqa: F401 (connects its connection_created receiver)
 
         fanclub_logging.configure_structlog()

@@ -1,38 +1,28 @@
 """The home feed: newest posts of the creators a fan follows or subscribes to.
 
-Strategy (docs/architecture.md, "Home feed"): fan-out on read, in the database.
+Strategy (docs/architecture.md, "Home feed"): fan-out on read, in the database, one statement per page.
 
-1. *Audience*: the creators this fan's feed draws from (follows and active memberships, minus
-   mutes, blocks either way, inactive accounts and creators blocking the fan's country), read from
-   the fan's own rows as one array literal.
-2. *Ids*: the page's post ids, newest first, of live posts whose creator is in that array. The
-   array is sent as a literal, so PostgreSQL plans for this audience: for a large one it walks the
-   partial index ``content_post_feed_idx``
-   ``(published_at desc, id desc) include (creator_id, expires_at) where published and not
-   deleted`` from the cursor and stops after ``limit + 1`` hits; for a small one it reads each
-   creator's newest posts. Keyset cursor on ``(published_at, id)``.
-3. *Cards*: the posts by id through the access policy again (``has_access``, geo, blocks, dates)
-   with everything a card needs: ``content.selectors.post_list_by_ids_for_viewer``, one prepared
-   statement built on the policy's SQL twin.
+*Audience*: the creators this fan's feed draws from: follows and active memberships, minus mutes,
+blocks either way, inactive accounts and creators blocking the fan's country, read from the fan's
+own rows. *Ids*: the page's post ids, newest first, keyset cursor on ``(published_at, id)``; two ways
+in one plan, chosen at run time by the audience's size (see "The request path" below). *Cards*: the
+posts through the access policy again (``has_access``, geo, blocks, dates) with everything a card
+needs (``content.selectors.card_statement``). All of it is one prepared statement written once:
+building it through the ORM cost twenty times the database's work.
 
-Three hand-written statements, compiled once per process, because building them through the ORM
-cost twenty times the database's work.
-
-The first page's ids (never the rendered cards) are cached per user; an entry is used only while
-the audience is the same set (an md5 of the array is stored), no creator in it has published since
-the entry was computed, and the country matches; every use re-runs step 3, so access is always
-decided now: a cache can never show a locked post unlocked or a blocked creator's post.
+The first page's ids (never the rendered cards) are cached per user. An entry is used only while the
+audience is the same set (an md5 of it is stored) and no creator in it has published since the entry
+was computed, which the statement that loads the entry's cards checks first; the cards are always
+decided now, so a cache can never show a locked post unlocked or a blocked creator's post.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -125,75 +115,103 @@ def feed_page_ids(
     return [post_id for post_id, _ in rows[:limit]], next_cursor
 
 
-# --- The request path: three statements per page --------------------------------------------------
-# 1. The audience, as one array literal (prepared: its plan probes the fan's own rows by id, whatever
-#    the fan). 2. The page's ids: the newest live posts whose creator is in that array, sent with the
-#    array as a literal so PostgreSQL plans the walk for this audience. It walks the feed index from
-#    the top for a large audience and reads each creator's newest posts for a small one: a single
-#    statement holding the audience as a subquery cannot tell the two apart and walked the whole
-#    index for a fan following five creators (19-22 ms a page at 1,000,000 posts; now 0.1 ms).
-# 3. The cards: ``content.selectors.post_list_by_ids_for_viewer`` (one prepared statement through the
-#    policy's SQL twin). The ORM versions above stay for the benchmark's setup and as the readable
-#    specification; the feed tests pin that both agree.
-# Who the fan follows or holds an active membership with; as one array (``= ANY``), probed into the
-# users' primary key: active accounts only, minus mutes, blocks either way and creators who block
-# the fan's country.
-_FOLLOWED_SQL = "SELECT f.creator_id FROM social_follow f WHERE f.follower_id = %(fan)s"
-_SUBSCRIBED_SQL = f"""SELECT m.creator_id FROM creators_membership m
-  WHERE m.fan_id = %(fan)s AND m.status = '{MembershipStatus.ACTIVE.value}'
-  AND (m.current_period_end IS NULL OR m.current_period_end > %(now)s)"""  # noqa: S608 (constants only)
-_AUDIENCE_ARRAY_SQL = f"""SELECT array_agg(a.id ORDER BY a.id)::text FROM accounts_user a
-  WHERE a.id = ANY(ARRAY({_FOLLOWED_SQL} UNION ALL {_SUBSCRIBED_SQL})) AND a.is_active
-    AND a.id NOT IN (SELECT mu.muted_id FROM social_mute mu WHERE mu.muter_id = %(fan)s)
-    AND a.id NOT IN (SELECT bl.blocked_id FROM social_block bl WHERE bl.blocker_id = %(fan)s)
-    AND a.id NOT IN (SELECT bl.blocker_id FROM social_block bl WHERE bl.blocked_id = %(fan)s)
-    AND (%(country)s = '' OR NOT EXISTS (SELECT 1 FROM creators_creatorprofile ap WHERE ap.user_id = a.id
-         AND ap.blocked_countries @> ARRAY[%(country)s]::varchar[]))"""  # noqa: S608 (constants only)
-# A live post of a creator in the audience. Nothing here joins another table: given the array, the
-# plan is an index scan filtered by it (no join the planner could misjudge).
-_LIVE_SQL = f"""fp.creator_id = ANY(%(audience)s::bigint[])
-    AND fp.state = '{PostState.PUBLISHED.value}' AND fp.deleted_at IS NULL
+# --- The request path: one statement per page ------------------------------------------------------
+# The page's ids and their cards in ONE prepared statement, whatever the audience's size. Its two
+# ways of finding the ids are both in the plan, and the audience's size, counted first from the
+# fan's own rows, runs one of them (a gate on a one-row sub-select: PostgreSQL skips the other
+# branch's whole subtree):
+# - *large* (more than LARGE_AUDIENCE creators followed or subscribed): walk the partial index
+#   ``content_post_feed_idx`` from the top (or the cursor: an index bound in the "after" text)
+#   and keep the posts whose creator is in the audience (hashed sub-selects of the fan's follows
+#   and memberships, minus mutes and blocks either way), the creator's account active and not
+#   blocking the fan's country; stops after ``limit + 1`` hits;
+# - *small*: each audience creator's newest posts from ``content_post_creator_new_idx``
+#   ``(creator_id, published_at desc, id desc)``, ``limit + 1`` each, merged.
+# A single plan cannot serve both: the walk reads about ``limit x creators / audience`` index
+# entries (for a fan following 5 of 10,000 creators, 40,000: 19-22 ms a page), the per-creator
+# reads cost one index probe per creator (for 1,000 creators, 5 ms). Then the cards of the first
+# ``limit`` through the access policy again (``content.selectors.card_statement``). Every
+# execution runs the one generic plan (``core.sql``). The ORM versions above stay for the
+# benchmark's setup and as the readable specification; the feed tests pin that both agree.
+LARGE_AUDIENCE = 30  # creators; measured crossover at 1,000,000 posts of 10,000 creators (docs/benchmarks.md)
+_ACTIVE_MEMBERSHIP_SQL = (
+    f"m.status = '{MembershipStatus.ACTIVE.value}'"
+    " AND (m.current_period_end IS NULL OR m.current_period_end > %(now)s)"
+)
+_HIDDEN_SQL = """SELECT mu.muted_id FROM social_mute mu WHERE mu.muter_id = %(fan)s
+    UNION ALL SELECT bl.blocked_id FROM social_block bl WHERE bl.blocker_id = %(fan)s
+    UNION ALL SELECT bl.blocker_id FROM social_block bl WHERE bl.blocked_id = %(fan)s"""
+_AUDIENCE_CTES = f"""followed AS MATERIALIZED (
+  SELECT f.creator_id FROM social_follow f WHERE f.follower_id = %(fan)s),
+subscribed AS MATERIALIZED (
+  SELECT m.creator_id FROM creators_membership m WHERE m.fan_id = %(fan)s AND {_ACTIVE_MEMBERSHIP_SQL})"""  # noqa: S608
+# Who the page draws from, before the per-creator checks (account active, country): for the cache's
+# digest and the small branch.
+_AUDIENCE_SQL = (
+    f"SELECT creator_id FROM followed UNION SELECT creator_id FROM subscribed EXCEPT ({_HIDDEN_SQL})"  # noqa: S608
+)
+_LIVE_POST_SQL = f"""fp.state = '{PostState.PUBLISHED.value}' AND fp.deleted_at IS NULL
     AND fp.published_at <= %(now)s AND (fp.expires_at IS NULL OR fp.expires_at > %(now)s)"""
-# A NULL ``before_at`` (first page) folds away when PostgreSQL plans the statement with the values.
-_WALK_SQL = f"""SELECT fp.id, fp.published_at FROM content_post fp
-  WHERE {_LIVE_SQL}
-    AND (%(before_at)s::timestamptz IS NULL OR (fp.published_at <= %(before_at)s::timestamptz
-         AND (fp.published_at < %(before_at)s::timestamptz OR fp.id < %(before_id)s)))
-  ORDER BY fp.published_at DESC, fp.id DESC
-  LIMIT %(limit)s + 1"""  # noqa: S608
-# Has anyone in the audience published since a cached first page was computed?
-_FRESH_SQL = f"""SELECT EXISTS (SELECT 1 FROM content_post fp
-  WHERE {_LIVE_SQL} AND fp.published_at > %(since)s)"""  # noqa: S608
+_COUNTRY_OK_SQL = (
+    "(%(country)s = '' OR gp.blocked_countries IS NULL"
+    " OR NOT gp.blocked_countries @> ARRAY[%(country)s]::varchar[])"
+)
+_NEWEST = "ORDER BY fp.published_at DESC, fp.id DESC LIMIT %(limit)s + 1"
 
 
-def _run(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+def _page_cte(*, after: bool) -> str:
+    keyset = " AND (fp.published_at, fp.id) < (%(before_at)s, %(before_id)s)" if after else ""
+    return f"""size AS MATERIALIZED (
+  SELECT (SELECT count(*) FROM followed) + (SELECT count(*) FROM subscribed) AS creators),
+page AS MATERIALIZED ((
+  SELECT fp.id, fp.published_at FROM content_post fp
+    JOIN accounts_user fu ON fu.id = fp.creator_id
+    LEFT JOIN creators_creatorprofile gp ON gp.user_id = fp.creator_id
+  WHERE (SELECT creators FROM size) > %(large)s AND {_LIVE_POST_SQL}{keyset}
+    AND (fp.creator_id IN (SELECT creator_id FROM followed)
+         OR fp.creator_id IN (SELECT creator_id FROM subscribed))
+    AND fp.creator_id NOT IN ({_HIDDEN_SQL})
+    AND fu.is_active AND {_COUNTRY_OK_SQL}
+  {_NEWEST}
+) UNION ALL (
+  SELECT fp.id, fp.published_at FROM ({_AUDIENCE_SQL}) audience
+    JOIN accounts_user fu ON fu.id = audience.creator_id AND fu.is_active
+    LEFT JOIN creators_creatorprofile gp ON gp.user_id = audience.creator_id
+    CROSS JOIN LATERAL (
+      SELECT fp.id, fp.published_at FROM content_post fp
+      WHERE fp.creator_id = audience.creator_id AND {_LIVE_POST_SQL}{keyset} {_NEWEST}) fp
+  WHERE (SELECT creators FROM size) <= %(large)s AND {_COUNTRY_OK_SQL}
+  {_NEWEST}
+))"""  # noqa: S608 (constants only; values are bound parameters)
 
 
-def _audience_array(params: dict[str, Any]) -> str | None:
-    """Statement 1: the audience as a PostgreSQL array literal (``{3,17,42}``), None when empty."""
-    rows = fetch_prepared(_AUDIENCE_ARRAY_SQL, params)
-    return rows[0][0] if rows else None
-
-
-def _page_ids(
-    *, params: dict[str, Any], audience: str, position: tuple[datetime, int] | None, limit: int
-) -> tuple[list[int], str | None]:
-    """Statement 2: one page of post ids (newest first) after ``position`` (see
-    :func:`_cursor_position`) and the cursor of the next page."""
-    before_at, before_id = position or (None, 0)
-    rows = _run(
-        _WALK_SQL,
-        {**params, "audience": audience, "before_at": before_at, "before_id": before_id, "limit": limit},
-    )
-    next_cursor = encode_cursor([rows[limit - 1][1], rows[limit - 1][0]]) if len(rows) > limit else None
-    return [row[0] for row in rows[:limit]], next_cursor
-
-
-def _digest(audience: str) -> str:
-    return hashlib.md5(audience.encode(), usedforsecurity=False).hexdigest()
+# The audience's digest, for the cache: an entry is used only while the audience is the same set.
+_DIGEST_SQL = f"(SELECT md5(array_agg(a.creator_id ORDER BY a.creator_id)::text) FROM ({_AUDIENCE_SQL}) a)"  # noqa: S608
+_PAGE_IDS_SQL = "ARRAY(SELECT id FROM page ORDER BY published_at DESC, id DESC LIMIT %(limit)s)"
+_PAGE_ROWS_SQL = "(SELECT count(*) FROM page)"
+# First page (with the digest a cache entry keeps) and a page after a cursor.
+_FIRST_PAGE = content_selectors.card_statement(
+    with_sql=f"{_AUDIENCE_CTES},\n{_page_cte(after=False)}",
+    ids_sql=_PAGE_IDS_SQL,
+    feed_page_rows=_PAGE_ROWS_SQL,
+    feed_digest=_DIGEST_SQL,
+)
+_NEXT_PAGE = content_selectors.card_statement(
+    with_sql=f"{_AUDIENCE_CTES},\n{_page_cte(after=True)}",
+    ids_sql=_PAGE_IDS_SQL,
+    feed_page_rows=_PAGE_ROWS_SQL,
+)
+# A cached first page's cards, only while the entry holds: the audience has the same digest and no
+# creator in it has published since the entry was computed (a walk of the feed index's newest
+# entries). Otherwise no row: the page is computed again.
+_CACHED_PAGE = content_selectors.card_statement(
+    with_sql=f"""{_AUDIENCE_CTES},
+valid AS MATERIALIZED (SELECT {_DIGEST_SQL} = %(digest)s AND NOT EXISTS (
+  SELECT 1 FROM content_post fp WHERE fp.published_at > %(since)s AND {_LIVE_POST_SQL}
+    AND (fp.creator_id IN (SELECT creator_id FROM followed)
+         OR fp.creator_id IN (SELECT creator_id FROM subscribed))) AS holds)""",  # noqa: S608
+    ids_sql="CASE WHEN (SELECT holds FROM valid) THEN %(ids)s END",
+)
 
 
 def feed_list_for_user(
@@ -201,51 +219,57 @@ def feed_list_for_user(
 ) -> Page[Post]:
     """The home feed of ``user``: live posts of followed and subscribed creators, newest first,
     each annotated by the access policy (``has_access``) and ready for ``presenters.post_card``
-    (with ``offered_tier_list``, see ``content.selectors.posts_from_card_rows``). Three statements:
-    the audience, the page's ids (or, for a cached first page, whether anyone has published since),
-    then the cards."""
+    (with ``offered_tier_list``, see ``content.selectors.posts_from_card_rows``). One statement: the
+    page's ids and cards; for a cached first page, its cards while the entry holds."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ApiError(f"limit must be between 1 and {MAX_LIMIT}.", code="validation_error", status=422)
     now = timezone.now()
-    params = {"fan": user.pk, "now": now, "country": country.upper()}
-
-    def cards(ids: list[int]) -> list[Post]:
-        return content_selectors.post_list_by_ids_for_viewer(
-            viewer=user, post_ids=ids, country=country, now=now
-        )
-
     position = _cursor_position(cursor)  # a malformed cursor is an error whoever asks
-    audience = _audience_array(params)
-    if audience is None:
-        return Page(items=[], next_cursor=None)
-    if position is not None or cache_seconds() <= 0:
-        ids, next_cursor = _page_ids(params=params, audience=audience, position=position, limit=limit)
-        return Page(items=cards(ids), next_cursor=next_cursor)
+    params = {
+        **content_selectors.card_params(viewer=user, country=country, now=now),
+        "fan": user.pk,
+        "limit": limit,
+        "large": LARGE_AUDIENCE,
+    }
+    caching = position is None and cache_seconds() > 0
     key = cache_key(user_id=user.pk)
-    digest = _digest(audience)
-    entry = cache.get(key)
-    if isinstance(entry, dict) and (entry.get("country"), entry.get("limit"), entry.get("digest")) == (
-        country,
-        limit,
-        digest,
-    ):
-        since = datetime.fromtimestamp(entry["computed_at"], tz=timezone.get_current_timezone())
-        if not _run(_FRESH_SQL, {**params, "audience": audience, "since": since})[0][0]:
-            posts = cards(list(entry["ids"]))
+    if caching:
+        entry = cache.get(key)
+        if isinstance(entry, dict) and (entry.get("country"), entry.get("limit")) == (country, limit):
+            since = datetime.fromtimestamp(entry["computed_at"], tz=timezone.get_current_timezone())
+            posts = content_selectors.post_list_by_ids_for_viewer(
+                viewer=user,
+                post_ids=list(entry["ids"]),
+                country=country,
+                now=now,
+                statement=_CACHED_PAGE,
+                params={**params, "digest": entry["digest"], "since": since},
+            )
             if len(posts) == len(entry["ids"]):
                 return Page(items=posts, next_cursor=entry["next_cursor"])
-            # A post left (deleted, expired, access rule, geo, creator gone): recompute.
-    ids, next_cursor = _page_ids(params=params, audience=audience, position=None, limit=limit)
-    cache.set(
-        key,
-        {
-            "country": country,
-            "digest": digest,
-            "limit": limit,
-            "computed_at": now.timestamp(),
-            "ids": ids,
-            "next_cursor": next_cursor,
-        },
-        cache_seconds(),
-    )
-    return Page(items=cards(ids), next_cursor=next_cursor)
+            # Someone published, the audience changed, or a post left (deleted, expired, access
+            # rule, geo, creator gone): compute the page again.
+    if position is None:
+        statement, rows = _FIRST_PAGE, fetch_prepared(_FIRST_PAGE.sql, params)
+    else:
+        before_at, before_id = position
+        statement = _NEXT_PAGE
+        rows = fetch_prepared(_NEXT_PAGE.sql, {**params, "before_at": before_at, "before_id": before_id})
+    posts = content_selectors.posts_from_card_rows(rows, extra=statement.names)
+    posts.sort(key=lambda post: (post.published_at, post.pk), reverse=True)
+    more = bool(posts) and posts[0].feed_page_rows > limit  # type: ignore[attr-defined]
+    next_cursor = encode_cursor([posts[-1].published_at, posts[-1].pk]) if more else None
+    if caching and posts:
+        cache.set(
+            key,
+            {
+                "country": country,
+                "digest": posts[0].feed_digest,  # type: ignore[attr-defined]
+                "limit": limit,
+                "computed_at": now.timestamp(),
+                "ids": [post.pk for post in posts],
+                "next_cursor": next_cursor,
+            },
+            cache_seconds(),
+        )
+    return Page(items=posts, next_cursor=next_cursor)
