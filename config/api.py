@@ -20,6 +20,7 @@ from ninja.parser import Parser
 
 from fanclub.accounts.auth import API_AUTH
 from fanclub.core import errors
+from fanclub.core.renderers import OrjsonRenderer
 
 logger = logging.getLogger("fanclub.errors")
 
@@ -49,6 +50,7 @@ api = FanclubAPI(
     urls_namespace="api",
     auth=API_AUTH,
     parser=JsonParser(),
+    renderer=OrjsonRenderer(),
     docs_url="/docs",
     openapi_url="/openapi.json",
 )

@@ -80,7 +80,7 @@ def test_every_path_finds_the_creator_and_posts_for_a_fan(world):
         text = response.content.decode()
         # A creator link or handle, or (suggesting tags) the tag itself.
         assert any(
-            mark in text for mark in ("/c/lena/", '"lena"', '"tag": "beach"', 'href="/tags/beach/"')
+            mark in text for mark in ("/c/lena/", '"lena"', '"tag":"beach"', 'href="/tags/beach/"')
         ), path
 
 
