@@ -4,3 +4,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
+
+from fanclub.core.startup import freeze_startup_heap  # noqa: E402 (needs Django set up)
+
+freeze_startup_heap()
