@@ -15,7 +15,7 @@ from fanclub.content.tests.factories import make_creator, make_post
 from fanclub.creators import services as creator_services
 from fanclub.feeds import selectors
 from fanclub.social import services as social_services
-from fanclub.social.models import Block, Follow
+from fanclub.social.models import Block, Follow, Mute
 
 pytestmark = pytest.mark.django_db
 
@@ -258,6 +258,37 @@ def test_cached_page_never_shows_a_blocked_creators_post_even_without_invalidati
     Block.objects.create(blocker=lena, blocked=fan)
     assert cache.get(selectors.cache_key(user_id=fan.pk)) is not None
     assert _ids(fan) == [other.pk]
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["unfollow", "follow", "mute", "membership lapses"],
+)
+def test_cached_page_follows_audience_changes_made_behind_the_services_back(world, make_user, change):
+    # No explicit invalidation runs: the entry's digest no longer matches, so the page is recomputed.
+    lena, mark, fan = world["lena"], world["mark"], world["fan"]
+    other = make_creator(make_user, "other")
+    old = make_post(lena, text="lena's", access="public")
+    members = make_post(mark, text="mark's", access="public")
+    later = make_post(other, text="other's", access="public")
+    for n, post in enumerate((later, members, old)):
+        _backdate(post, 10 + n)  # all published before the entry is computed
+    assert _ids(fan) == [members.pk, old.pk]
+    assert cache.get(selectors.cache_key(user_id=fan.pk))["ids"] == [members.pk, old.pk]
+    if change == "unfollow":
+        Follow.objects.filter(follower=fan, creator=lena).delete()
+        expected = [members.pk]
+    elif change == "follow":
+        Follow.objects.create(follower=fan, creator=other)
+        expected = [later.pk, members.pk, old.pk]
+    elif change == "mute":
+        Mute.objects.create(muter=fan, muted=mark)
+        expected = [old.pk]
+    else:
+        fan.memberships.update(current_period_end=timezone.now() - timedelta(seconds=1))
+        expected = [old.pk]
+    assert cache.get(selectors.cache_key(user_id=fan.pk)) is not None
+    assert _ids(fan) == expected
 
 
 def test_follow_block_and_mute_drop_the_cached_entry(world, django_capture_on_commit_callbacks):
