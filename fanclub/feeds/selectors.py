@@ -129,7 +129,7 @@ def feed_page_ids(
 #   ``(creator_id, published_at desc, id desc)``, ``limit + 1`` each, merged.
 # A single plan cannot serve both: the walk reads about ``limit x creators / audience`` index
 # entries (for a fan following 5 of 10,000 creators, 40,000: 19-22 ms a page), the per-creator
-# reads cost one index probe per creator (for 1,000 creators, 5 ms). Then the cards of the first
+# reads cost one index probe per creator (for 500 creators, 9.8 ms a page). Then the cards of the first
 # ``limit`` through the access policy again (``content.selectors.card_statement``). Every
 # execution runs the one generic plan (``core.sql``). The ORM versions above stay for the
 # benchmark's setup and as the readable specification; the feed tests pin that both agree.
