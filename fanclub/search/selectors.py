@@ -24,6 +24,7 @@ import base64
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,6 +56,7 @@ from fanclub.core.pagination import InvalidCursor, Page
 from fanclub.creators.models import CreatorProfile
 from fanclub.search import documents as docs
 from fanclub.search.constants import (
+    CONFIG,
     CORRECTION_COLLECT_BELOW,
     CORRECTION_LENGTH_DIFFERENCE,
     CORRECTION_MIN_LENGTH,
@@ -221,18 +223,26 @@ def _check_limit(limit: int) -> None:
         raise ApiError("limit must be between 1 and 50.", code="validation_error", status=422)
 
 
+# ``fetch(fuzzy, start, stop)``: rows ``start`` to ``stop`` (excluded) of the ranking.
+RankedFetch = Callable[[bool, int, int], list[Any]]
+
+
+def _sliced(build: Callable[[bool], QuerySet[Any]]) -> RankedFetch:
+    """A ranking given as ``build(fuzzy)``, an ordered queryset, sliced."""
+    return lambda fuzzy, start, stop: list(build(fuzzy)[start:stop])
+
+
 def _ranked_page(
-    build: Any, *, query: ParsedQuery, cursor: str | None, limit: int
+    fetch: RankedFetch, *, query: ParsedQuery, cursor: str | None, limit: int
 ) -> tuple[list[Any], str | None]:
-    """Run ``build(fuzzy)`` (an ordered queryset) for one page, falling back to trigrams when the
-    first full-text page is short."""
+    """Fetch one page of the ranking, falling back to trigrams when the first full-text page is short."""
     _check_limit(limit)
     position = _cursor_decode(cursor) or _Position(offset=0, fuzzy=not query.tsquery)
     end = min(position.offset + limit, MAX_RESULTS)
-    rows = list(build(position.fuzzy)[position.offset : end + 1]) if query.tsquery or position.fuzzy else []
+    rows = fetch(position.fuzzy, position.offset, end + 1) if query.tsquery or position.fuzzy else []
     if position.offset == 0 and not position.fuzzy and len(rows) < FALLBACK_BELOW and query.trigram_ok:
         position = _Position(offset=0, fuzzy=True)
-        rows = list(build(True)[0 : end + 1])
+        rows = fetch(True, 0, end + 1)
     has_more = len(rows) > end - position.offset and end < MAX_RESULTS
     rows = rows[: end - position.offset]
     next_cursor = _cursor_encode(_Position(offset=end, fuzzy=position.fuzzy)) if has_more else None
@@ -310,7 +320,7 @@ def creator_search(
 ) -> Page[CreatorProfile]:
     """Ranked creators for ``query`` (one query; two when the trigram fallback runs)."""
     rows, next_cursor = _ranked_page(
-        lambda fuzzy: _creator_search_qs(viewer=viewer, country=country, query=query, fuzzy=fuzzy),
+        _sliced(lambda fuzzy: _creator_search_qs(viewer=viewer, country=country, query=query, fuzzy=fuzzy)),
         query=query,
         cursor=cursor,
         limit=limit,
@@ -328,6 +338,7 @@ def post_qs_searchable_by(*, viewer: Any, country: str = "", now: datetime | Non
 def _post_search_qs(
     *, viewer: Any, country: str, query: ParsedQuery, fuzzy: bool, correction: Correction | None = None
 ) -> QuerySet[Any]:
+    """The ranking's specification (the requests run its SQL twin, :func:`_post_ranked_rows`)."""
     queryset = post_qs_searchable_by(viewer=viewer, country=country)
     match = Q(pk__in=[])
     score: Any = Value(0.0, output_field=FloatField())
@@ -380,6 +391,169 @@ def _post_search_qs(
     )
 
 
+def _post_ranked_rows_orm(
+    *,
+    viewer: Any,
+    country: str,
+    query: ParsedQuery,
+    fuzzy: bool,
+    correction: Correction | None,
+    start: int,
+    stop: int,
+) -> list[tuple[int, float, str | None, bool]]:
+    """Rows ``start`` to ``stop`` of :func:`_post_search_qs`: (id, score, snippet, via_correction)."""
+    queryset = _post_search_qs(
+        viewer=viewer, country=country, query=query, fuzzy=fuzzy, correction=correction
+    )
+    return list(queryset.values_list("pk", "score", "snippet", "via_correction")[start:stop])
+
+
+# --- The ranking as SQL text ------------------------------------------------------------------------
+# The SQL twin of ``_post_search_qs`` (which stays as its readable specification): one text per
+# shape (full text or not, trigrams or not, with a correction or not, collecting a rare correction's
+# matches or not), written once at import. Building and compiling the queryset was ~15 ms of CPU per
+# search (docs/benchmarks.md). The document expressions are the ORM's, character for character where
+# an index needs it (``documents.py``; ``tests/test_indexes.py``). ``tests/test_ranking_sql.py``
+# compares both, row by row, for every kind of viewer, post and query.
+#
+# Not prepared: the best plan depends on the words (a rare word: its posts from the GIN indexes, then a
+# sort; a common one: the newest posts walked and tested), and a generic plan would pick one for all.
+# Bound on the client and planned per execution, as Django's own statements are.
+_LABELS_SQL = "fanclub_post_labels(p.tags, p.category)"
+_LABELS_DOCUMENT_SQL = f"to_tsvector('{CONFIG}'::regconfig, {_LABELS_SQL})"
+_TEXT_DOCUMENT_SQL = f"to_tsvector('{CONFIG}'::regconfig, p.text)"
+_LABELS_TRIGRAM_SQL = f"fanclub_unaccent(lower({_LABELS_SQL}))"
+_NEEDLE_SQL = "fanclub_unaccent(lower(%(needle)s))"
+_TSQUERY_SQL = f"to_tsquery('{CONFIG}'::regconfig, %(tsquery)s)"
+_CORRECTED_SQL = f"to_tsquery('{CONFIG}'::regconfig, %(corrected)s)"
+
+
+def _readable_match_sql(tsquery: str, *, has_access: str) -> str:
+    """``_readable_match``'s twin: labels always, text with access."""
+    return (
+        f"(({_LABELS_DOCUMENT_SQL} @@ {tsquery}) OR ({has_access} AND ({_TEXT_DOCUMENT_SQL} @@ {tsquery})))"
+    )
+
+
+def _post_ranking_sql(*, full_text: bool, trigram: bool, corrected: bool, collect: bool) -> str:
+    """The statement of one shape of ``_post_search_qs``: the newest ``RANK_WINDOW`` matches among the
+    live posts the viewer may know exist, then those ranked, one page (``limit``, ``offset``)."""
+    arms: list[str] = []
+    score = "0.0"
+    snippet = "NULL"
+    via_correction = "false"
+    if full_text:
+        # In the window, the policy's CASE inline; in the ranking, computed once per row (``a``).
+        arms.append(_readable_match_sql(_TSQUERY_SQL, has_access=f"({policy.HAS_ACCESS_SQL})"))
+        document = (
+            f"(setweight({_LABELS_DOCUMENT_SQL}, 'B')"
+            f" || CASE WHEN a.has_access THEN setweight({_TEXT_DOCUMENT_SQL}, 'C') ELSE ''::tsvector END)"
+        )
+        score = f"ts_rank({document}, {_TSQUERY_SQL})"
+        headline = f"ts_headline('{CONFIG}'::regconfig, p.text, {_TSQUERY_SQL}, %(headline)s)"
+        snippet = f"CASE WHEN a.has_access THEN {headline} ELSE NULL END"
+        if corrected:
+            via_correction = _readable_match_sql(_CORRECTED_SQL, has_access="a.has_access")
+    if trigram:
+        arms.append(f"({_NEEDLE_SQL} <<%% {_LABELS_TRIGRAM_SQL})")
+        score = (
+            f"({score} + (strict_word_similarity({_NEEDLE_SQL}, {_LABELS_TRIGRAM_SQL}) * {TRIGRAM_WEIGHT}))"
+        )
+    # A rare corrected word: see ``_post_search_qs`` (an expression, so not the feed index's order).
+    newest = "(p.published_at + interval '0')" if collect else "p.published_at"
+    return f"""
+    SELECT p.id, {score} AS score, {snippet} AS snippet, {via_correction} AS via_correction
+    FROM content_post p CROSS JOIN LATERAL (SELECT {policy.HAS_ACCESS_SQL} AS has_access) AS a
+    WHERE p.id IN (
+      SELECT p.id FROM {content_selectors.POSTS_FROM_SQL}
+      WHERE {policy.LIVE_SQL} AND {policy.VISIBLE_SQL} AND ({" OR ".join(arms)})
+      ORDER BY {newest} DESC, p.id DESC
+      LIMIT {RANK_WINDOW}
+    )
+    ORDER BY 2 DESC, p.published_at DESC, p.id DESC
+    LIMIT %(limit)s OFFSET %(offset)s
+    """  # noqa: S608 (constants only; the query's words are bound parameters)
+
+
+_POST_RANKING: dict[tuple[bool, bool, bool, bool], str] = {
+    (full_text, trigram, corrected, collect): _post_ranking_sql(
+        full_text=full_text, trigram=trigram, corrected=corrected, collect=collect
+    )
+    for full_text in (True, False)
+    for trigram in (True, False)
+    for corrected in (True, False)
+    for collect in (True, False)
+    if (full_text or trigram) and (full_text or not corrected) and (corrected or not collect)
+}
+
+
+def _post_ranked_rows(
+    *,
+    viewer: Any,
+    country: str,
+    query: ParsedQuery,
+    fuzzy: bool,
+    correction: Correction | None,
+    start: int,
+    stop: int,
+) -> list[tuple[int, float, str | None, bool]]:
+    """:func:`_post_ranked_rows_orm` in one hand-written statement (none when nothing can match)."""
+    full_text = bool(query.tsquery)
+    trigram = fuzzy and query.trigram_ok
+    corrected = correction if fuzzy and full_text else None
+    if not (full_text or trigram):
+        return []
+    collect = corrected is not None and corrected.ndoc < CORRECTION_COLLECT_BELOW
+    sql = _POST_RANKING[full_text, trigram, corrected is not None, collect]
+    params = {
+        **policy.sql_params(user=viewer, country=country),
+        "tsquery": f"({query.tsquery}) | ({corrected.tsquery})" if corrected else query.tsquery,
+        "corrected": corrected.tsquery if corrected else None,
+        "needle": query.text,
+        "headline": docs.HEADLINE_OPTIONS,
+        "limit": stop - start,
+        "offset": start,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()]  # type: ignore[misc]
+
+
+RankedRows = Callable[..., list[tuple[int, float, str | None, bool]]]
+
+
+def _post_ranked_page(
+    *,
+    viewer: Any,
+    country: str,
+    query: ParsedQuery,
+    cursor: str | None,
+    limit: int,
+    rows_for: RankedRows = _post_ranked_rows,
+) -> tuple[list[tuple[int, float, str | None, bool]], str | None, Correction | None]:
+    """One page of ranked (id, score, snippet, via_correction), its next cursor, and the correction
+    looked up for the fallback (None if it did not run). ``rows_for``: the SQL or its ORM
+    specification (``_post_ranked_rows_orm``, for tests)."""
+    corrections: list[Correction | None] = []
+
+    def fetch(fuzzy: bool, start: int, stop: int) -> list[Any]:
+        if fuzzy and not corrections:
+            corrections.append(search_correction(query=query))
+        correction = corrections[0] if fuzzy else None
+        return rows_for(
+            viewer=viewer,
+            country=country,
+            query=query,
+            fuzzy=fuzzy,
+            correction=correction,
+            start=start,
+            stop=stop,
+        )
+
+    rows, next_cursor = _ranked_page(fetch, query=query, cursor=cursor, limit=limit)
+    return rows, next_cursor, corrections[0] if corrections else None
+
+
 @dataclass(frozen=True)
 class PostResults:
     """A page of ranked posts, and the correction it used (None unless a post on this page was
@@ -395,28 +569,20 @@ def post_search(
 ) -> PostResults:
     """Ranked live posts for ``query`` as ``viewer`` sees them (``snippet`` only with access). In
     the fallback, also posts found by the spelling correction (one more query to find it)."""
-    corrections: list[Correction | None] = []
-
-    def build(fuzzy: bool) -> QuerySet[Any]:
-        if fuzzy and not corrections:
-            corrections.append(search_correction(query=query))
-        correction = corrections[0] if fuzzy else None
-        # Ids and what the ranking adds only: the cards come from the card statement below.
-        return _post_search_qs(
-            viewer=viewer, country=country, query=query, fuzzy=fuzzy, correction=correction
-        ).values_list("pk", "score", "snippet", "via_correction")
-
-    rows, next_cursor = _ranked_page(build, query=query, cursor=cursor, limit=limit)
-    # The ranked ids, then their cards in one prepared statement (the policy's SQL twin, with the
-    # creators' offered tiers): the ORM's select_related, two prefetches and the offered tiers
-    # were most of a results page's CPU (docs/benchmarks.md).
+    # The ranked ids and what the ranking adds (one hand-written statement, two with the fallback),
+    # then their cards in one prepared statement (the policy's SQL twin, with the creators' offered
+    # tiers): the ORM's select_related, two prefetches and the offered tiers were most of a results
+    # page's CPU, and the ranking queryset most of the rest (docs/benchmarks.md).
+    rows, next_cursor, correction = _post_ranked_page(
+        viewer=viewer, country=country, query=query, cursor=cursor, limit=limit
+    )
     posts = content_selectors.post_list_by_ids_for_viewer(
         viewer=viewer, post_ids=[row[0] for row in rows], country=country
     )
     ranked = {post_id: (score, snippet, via) for post_id, score, snippet, via in rows}
     for post in posts:
         post.score, post.snippet, post.via_correction = ranked[post.pk]  # type: ignore[attr-defined]
-    used = corrections[0] if corrections and any(post.via_correction for post in posts) else None  # type: ignore[attr-defined]
+    used = correction if any(post.via_correction for post in posts) else None  # type: ignore[attr-defined]
     return PostResults(items=posts, next_cursor=next_cursor, correction=used)
 
 

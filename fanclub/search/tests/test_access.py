@@ -79,9 +79,9 @@ def test_every_path_finds_the_creator_and_posts_for_a_fan(world):
         assert response.status_code == 200, path
         text = response.content.decode()
         # A creator link or handle, or (suggesting tags) the tag itself.
-        assert any(
-            mark in text for mark in ("/c/lena/", '"lena"', '"tag":"beach"', 'href="/tags/beach/"')
-        ), path
+        assert any(mark in text for mark in ("/c/lena/", '"lena"', '"tag":"beach"', 'href="/tags/beach/"')), (
+            path
+        )
 
 
 def test_locked_post_found_by_its_labels_never_by_its_text(world):

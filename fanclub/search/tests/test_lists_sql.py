@@ -1,5 +1,6 @@
 """The tag and category lists (one hand-written id statement each, then the card statement), the
-ranked post search (ORM ranking, then the card statement) and the community's ranked posts (the
+ranked post search (its ranking, then the card statement; the ranking's SQL against its ORM
+specification row by row is ``test_ranking_sql.py``) and the community's ranked posts (the
 card statement with the votes) return exactly what the ORM policy returned (their previous
 implementations, kept here as oracles): ids, order, ``has_access``, cursors, snippets and votes,
 for every access rule x post state x viewer relation (``content/tests/conftest.py``'s ``matrix``)."""
@@ -150,13 +151,15 @@ def _orm_search(viewer: Any, country: str, text: str, cursor: str | None, limit:
     """The ranking as before, with ``has_access`` from the ORM policy on the same rows."""
     query = selectors.search_query_parse(raw=text)
     rows, next_cursor = selectors._ranked_page(
-        lambda fuzzy: selectors._post_search_qs(
-            viewer=viewer,
-            country=country,
-            query=query,
-            fuzzy=fuzzy,
-            correction=selectors.search_correction(query=query) if fuzzy else None,
-        ).values_list("pk", "has_access", "snippet"),
+        selectors._sliced(
+            lambda fuzzy: selectors._post_search_qs(
+                viewer=viewer,
+                country=country,
+                query=query,
+                fuzzy=fuzzy,
+                correction=selectors.search_correction(query=query) if fuzzy else None,
+            ).values_list("pk", "has_access", "snippet")
+        ),
         query=query,
         cursor=cursor,
         limit=limit,
