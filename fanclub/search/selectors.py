@@ -37,6 +37,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    JSONField,
     Q,
     QuerySet,
     Value,
@@ -54,6 +55,7 @@ from fanclub.content.models import Post
 from fanclub.core.errors import ApiError, NotFound
 from fanclub.core.pagination import InvalidCursor, Page
 from fanclub.creators.models import CreatorProfile
+from fanclub.media.models import MediaItem
 from fanclub.search import documents as docs
 from fanclub.search.constants import (
     CONFIG,
@@ -249,6 +251,11 @@ def _ranked_page(
     return rows, next_cursor
 
 
+# The query in the hand-written rankings (creators and posts): always bound parameters.
+_NEEDLE_SQL = "fanclub_unaccent(lower(%(needle)s))"
+_TSQUERY_SQL = f"to_tsquery('{CONFIG}'::regconfig, %(tsquery)s)"
+
+
 # --- Creators ---------------------------------------------------------------------------------------
 def _signed_in_id(viewer: Any) -> int | None:
     if viewer is not None and getattr(viewer, "is_authenticated", False) and viewer.is_active:
@@ -278,6 +285,7 @@ def _name_similarity(needle: Any) -> Any:
 
 
 def _creator_search_qs(*, viewer: Any, country: str, query: ParsedQuery, fuzzy: bool) -> QuerySet[Any]:
+    """The ranking's specification (the requests run its SQL twin, :func:`_creator_ranked_rows`)."""
     # Each arm is its own indexed subquery (the documents live on two tables); the outer filter is a
     # hash lookup per creator profile, never a to_tsvector per row.
     arms = Q(pk__in=[])
@@ -315,15 +323,170 @@ def _creator_search_qs(*, viewer: Any, country: str, query: ParsedQuery, fuzzy: 
     )
 
 
+def _creator_ranked_rows_orm(
+    *, viewer: Any, country: str, query: ParsedQuery, fuzzy: bool, start: int, stop: int
+) -> list[CreatorProfile]:
+    """Rows ``start`` to ``stop`` of :func:`_creator_search_qs` (profiles with ``score``)."""
+    return list(_creator_search_qs(viewer=viewer, country=country, query=query, fuzzy=fuzzy)[start:stop])
+
+
+# The SQL twin of ``_creator_search_qs`` (which stays as its readable specification), as for posts
+# (``_post_ranking_sql`` below): one text per shape (full text or not, trigrams or not), written once
+# at import; building and compiling the queryset cost more CPU than PostgreSQL spends answering it
+# (docs/benchmarks.md). The documents are the ORM's and the indexes' (migration 0001), character for
+# character; the score is the ORM's expression with the same literals, so the same arithmetic. Not
+# prepared, for the same reason as the posts' ranking: the best plan depends on the words. The
+# statement returns what the ORM's ``select_related("user", "avatar_media")`` gave the callers (every
+# profile field; the account's and the avatar's fields that the presenters read), and the rows
+# become model instances without a query. ``tests/test_creator_ranking_sql.py`` compares both.
+_PROFILE_FIELDS = [field.attname for field in CreatorProfile._meta.concrete_fields]
+_PROFILE_JSON = {
+    field.attname for field in CreatorProfile._meta.concrete_fields if isinstance(field, JSONField)
+}
+_USER_FIELDS = ["id", "handle", "display_name", "role", "avatar", "is_active"]
+_MEDIA_FIELDS = [
+    "id", "owner_id", "kind", "state", "width", "height", "duration_seconds", "variants", "deleted_at",
+]  # fmt: skip
+_CREATOR_COLUMNS_SQL = ", ".join(
+    [f"cp.{name}" for name in _PROFILE_FIELDS]
+    + [f"u.{name}" for name in _USER_FIELDS]
+    + [f"mi.{name}" for name in _MEDIA_FIELDS]
+)
+_CREATOR_DOCUMENT_SQL = (
+    f"(setweight(to_tsvector('{CONFIG}'::regconfig, {{t}}.display_name), 'A')"
+    f" || setweight(to_tsvector('{CONFIG}'::regconfig,"
+    " fanclub_creator_labels({t}.archetype, {t}.boundaries)), 'B')"
+    f" || setweight(to_tsvector('{CONFIG}'::regconfig, {{t}}.bio), 'C'))"
+)
+_HANDLE_DOCUMENT_SQL = f"to_tsvector('{CONFIG}'::regconfig, fanclub_handle_words({{t}}.handle))"
+_NAME_TRIGRAM_SQL = "fanclub_unaccent(lower({t}.display_name))"
+_HANDLE_TRIGRAM_SQL = "fanclub_unaccent(lower({t}.handle))"
+# An arm: a match on one table's index, as its own subquery (as ``_creator_search_qs`` explains).
+_PROFILE_ARM_SQL = "cp.user_id IN (SELECT a.user_id FROM creators_creatorprofile a WHERE {match})"
+_USER_ARM_SQL = "cp.user_id IN (SELECT a.id FROM accounts_user a WHERE {match})"
+_BLOCK_SQL = "SELECT 1 FROM social_block b WHERE b.{me} = %(viewer)s AND b.{other} = cp.user_id"
+
+
+def _creator_ranking_sql(*, full_text: bool, trigram: bool) -> str:
+    """The statement of one shape of ``_creator_search_qs``: the creators the viewer may find
+    (``creator_qs_visible_to``) in any arm, ranked, one page (``limit``, ``offset``)."""
+    arms: list[str] = []
+    score = "0.0"
+    if full_text:
+        arms.append(_PROFILE_ARM_SQL.format(match=f"{_CREATOR_DOCUMENT_SQL.format(t='a')} @@ {_TSQUERY_SQL}"))
+        arms.append(_USER_ARM_SQL.format(match=f"{_HANDLE_DOCUMENT_SQL.format(t='a')} @@ {_TSQUERY_SQL}"))
+        handle_document = f"setweight({_HANDLE_DOCUMENT_SQL.format(t='u')}, 'A')"
+        score = f"ts_rank(({handle_document} || {_CREATOR_DOCUMENT_SQL.format(t='cp')}), {_TSQUERY_SQL})"
+    if trigram:
+        arms.append(_PROFILE_ARM_SQL.format(match=f"{_NEEDLE_SQL} <<%% {_NAME_TRIGRAM_SQL.format(t='a')}"))
+        arms.append(_USER_ARM_SQL.format(match=f"{_NEEDLE_SQL} <<%% {_HANDLE_TRIGRAM_SQL.format(t='a')}"))
+        # ``_name_similarity``, then TRIGRAM_WEIGHT: the ORM's expression tree, the same literals.
+        handle = _HANDLE_TRIGRAM_SQL.format(t="u")
+        similarity = (
+            f"(GREATEST(strict_word_similarity({_NEEDLE_SQL}, {handle}),"
+            f" strict_word_similarity({_NEEDLE_SQL}, {_NAME_TRIGRAM_SQL.format(t='cp')}))"
+            f" + (similarity({_NEEDLE_SQL}, {handle}) * 0.5))"
+        )
+        score = f"({score} + ({similarity} * {TRIGRAM_WEIGHT}))"
+    exact = f"CASE WHEN UPPER(u.handle::text) = UPPER(%(needle)s) THEN {EXACT_HANDLE_BONUS} ELSE 0.0 END"
+    blocked_by_me = _BLOCK_SQL.format(me="blocker_id", other="blocked_id")
+    blocks_me = _BLOCK_SQL.format(me="blocked_id", other="blocker_id")
+    return f"""
+    SELECT {_CREATOR_COLUMNS_SQL}, ({score} + {exact}) AS score
+    FROM creators_creatorprofile cp
+    JOIN accounts_user u ON u.id = cp.user_id
+    LEFT JOIN media_mediaitem mi ON mi.id = cp.avatar_media_id
+    WHERE u.is_active AND u.role = '{Role.CREATOR.value}'
+      AND (cp.user_id = %(viewer)s OR (NOT EXISTS ({blocked_by_me}) AND NOT EXISTS ({blocks_me})))
+      AND (%(country)s = '' OR cp.user_id = %(viewer)s
+           OR NOT cp.blocked_countries @> ARRAY[%(country)s]::varchar(2)[])
+      AND ({" OR ".join(arms)})
+    ORDER BY score DESC, cp.display_name, cp.user_id
+    LIMIT %(limit)s OFFSET %(offset)s
+    """  # noqa: S608 (constants only; the query's words are bound parameters)
+
+
+def _creator_ranked_rows(
+    *, viewer: Any, country: str, query: ParsedQuery, fuzzy: bool, start: int, stop: int
+) -> list[CreatorProfile]:
+    """:func:`_creator_ranked_rows_orm` in one hand-written statement (none when nothing can match),
+    each profile with ``user`` and ``avatar_media`` loaded and its ``score``."""
+    full_text = bool(query.tsquery)
+    trigram = fuzzy and query.trigram_ok
+    if not (full_text or trigram):
+        return []
+    params = {
+        "viewer": _signed_in_id(viewer),
+        "country": country.upper(),
+        "tsquery": query.tsquery,
+        "needle": query.text,
+        "limit": stop - start,
+        "offset": start,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CREATOR_RANKING[full_text, trigram], params)
+        rows = cursor.fetchall()
+    return [_creator_from_row(row) for row in rows]
+
+
+def _creator_from_row(row: Any) -> CreatorProfile:
+    """A ranking row as the ORM's ``select_related`` would have built it (``content.selectors``'s
+    loader: no ``__init__``; jsonb arrives as text from Django's psycopg setup, decoded here)."""
+    width, users = len(_PROFILE_FIELDS), len(_USER_FIELDS)
+    values = list(row[:width])
+    for index, name in enumerate(_PROFILE_FIELDS):
+        if name in _PROFILE_JSON and values[index] is not None:
+            values[index] = json.loads(values[index])
+    profile = content_selectors.model_from_values(CreatorProfile, _PROFILE_FIELDS, values)
+    user = content_selectors.model_from_values(User, _USER_FIELDS, row[width : width + users])
+    media_values = list(row[width + users : -1])
+    media = None
+    if media_values[0] is not None:
+        variants = _MEDIA_FIELDS.index("variants")
+        media_values[variants] = json.loads(media_values[variants])
+        media = content_selectors.model_from_values(MediaItem, _MEDIA_FIELDS, media_values)
+    CreatorProfile.user.field.set_cached_value(profile, user)
+    User.creator_profile.related.set_cached_value(user, profile)  # type: ignore[attr-defined]
+    CreatorProfile.avatar_media.field.set_cached_value(profile, media)
+    profile.score = row[-1]  # type: ignore[attr-defined]
+    return profile
+
+
+_CREATOR_RANKING: dict[tuple[bool, bool], str] = {
+    (full_text, trigram): _creator_ranking_sql(full_text=full_text, trigram=trigram)
+    for full_text in (True, False)
+    for trigram in (True, False)
+    if full_text or trigram
+}
+
+CreatorRows = Callable[..., list[CreatorProfile]]
+
+
+def _creator_ranked_page(
+    *,
+    viewer: Any,
+    country: str,
+    query: ParsedQuery,
+    cursor: str | None,
+    limit: int,
+    rows_for: CreatorRows = _creator_ranked_rows,
+) -> tuple[list[CreatorProfile], str | None]:
+    """One page of ranked creators and its next cursor. ``rows_for``: the SQL or its ORM
+    specification (``_creator_ranked_rows_orm``, for tests)."""
+
+    def fetch(fuzzy: bool, start: int, stop: int) -> list[Any]:
+        return rows_for(viewer=viewer, country=country, query=query, fuzzy=fuzzy, start=start, stop=stop)
+
+    return _ranked_page(fetch, query=query, cursor=cursor, limit=limit)
+
+
 def creator_search(
     *, viewer: Any, country: str = "", query: ParsedQuery, cursor: str | None = None, limit: int = 20
 ) -> Page[CreatorProfile]:
-    """Ranked creators for ``query`` (one query; two when the trigram fallback runs)."""
-    rows, next_cursor = _ranked_page(
-        _sliced(lambda fuzzy: _creator_search_qs(viewer=viewer, country=country, query=query, fuzzy=fuzzy)),
-        query=query,
-        cursor=cursor,
-        limit=limit,
+    """Ranked creators for ``query`` (one query; two when the trigram fallback runs), each with
+    ``user``, ``avatar_media`` and ``score``."""
+    rows, next_cursor = _creator_ranked_page(
+        viewer=viewer, country=country, query=query, cursor=cursor, limit=limit
     )
     return Page(items=rows, next_cursor=next_cursor)
 
@@ -423,8 +586,6 @@ _LABELS_SQL = "fanclub_post_labels(p.tags, p.category)"
 _LABELS_DOCUMENT_SQL = f"to_tsvector('{CONFIG}'::regconfig, {_LABELS_SQL})"
 _TEXT_DOCUMENT_SQL = f"to_tsvector('{CONFIG}'::regconfig, p.text)"
 _LABELS_TRIGRAM_SQL = f"fanclub_unaccent(lower({_LABELS_SQL}))"
-_NEEDLE_SQL = "fanclub_unaccent(lower(%(needle)s))"
-_TSQUERY_SQL = f"to_tsquery('{CONFIG}'::regconfig, %(tsquery)s)"
 _CORRECTED_SQL = f"to_tsquery('{CONFIG}'::regconfig, %(corrected)s)"
 
 
