@@ -367,6 +367,34 @@ _USER_ARM_SQL = "cp.user_id IN (SELECT a.id FROM accounts_user a WHERE {match})"
 _BLOCK_SQL = "SELECT 1 FROM social_block b WHERE b.{me} = %(viewer)s AND b.{other} = cp.user_id"
 
 
+# The creators the viewer may find (``creator_qs_visible_to``), shared by the ranking and the
+# suggestions; ``%(viewer)s`` and ``%(country)s`` from :func:`_creator_visible_params`.
+_CREATOR_FROM_SQL = """creators_creatorprofile cp
+    JOIN accounts_user u ON u.id = cp.user_id
+    LEFT JOIN media_mediaitem mi ON mi.id = cp.avatar_media_id"""
+_BLOCKED_BY_ME_SQL = _BLOCK_SQL.format(me="blocker_id", other="blocked_id")
+_BLOCKS_ME_SQL = _BLOCK_SQL.format(me="blocked_id", other="blocker_id")
+_CREATOR_VISIBLE_SQL = f"""u.is_active AND u.role = '{Role.CREATOR.value}'
+      AND (cp.user_id = %(viewer)s OR (NOT EXISTS ({_BLOCKED_BY_ME_SQL}) AND NOT EXISTS ({_BLOCKS_ME_SQL})))
+      AND (%(country)s = '' OR cp.user_id = %(viewer)s
+           OR NOT cp.blocked_countries @> ARRAY[%(country)s]::varchar(2)[])"""
+# The trigram arms (``_creator_search_qs``'s fallback, ``search_suggest`` from 4 letters).
+_WORD_SIMILAR_ARMS_SQL = [
+    _PROFILE_ARM_SQL.format(match=f"{_NEEDLE_SQL} <<%% {_NAME_TRIGRAM_SQL.format(t='a')}"),
+    _USER_ARM_SQL.format(match=f"{_NEEDLE_SQL} <<%% {_HANDLE_TRIGRAM_SQL.format(t='a')}"),
+]
+# ``_name_similarity``: the ORM's expression tree, the same literals.
+_NAME_SIMILARITY_SQL = (
+    f"(GREATEST(strict_word_similarity({_NEEDLE_SQL}, {_HANDLE_TRIGRAM_SQL.format(t='u')}),"
+    f" strict_word_similarity({_NEEDLE_SQL}, {_NAME_TRIGRAM_SQL.format(t='cp')}))"
+    f" + (similarity({_NEEDLE_SQL}, {_HANDLE_TRIGRAM_SQL.format(t='u')}) * 0.5))"
+)
+
+
+def _creator_visible_params(*, viewer: Any, country: str) -> dict[str, Any]:
+    return {"viewer": _signed_in_id(viewer), "country": country.upper()}
+
+
 def _creator_ranking_sql(*, full_text: bool, trigram: bool) -> str:
     """The statement of one shape of ``_creator_search_qs``: the creators the viewer may find
     (``creator_qs_visible_to``) in any arm, ranked, one page (``limit``, ``offset``)."""
@@ -378,28 +406,13 @@ def _creator_ranking_sql(*, full_text: bool, trigram: bool) -> str:
         handle_document = f"setweight({_HANDLE_DOCUMENT_SQL.format(t='u')}, 'A')"
         score = f"ts_rank(({handle_document} || {_CREATOR_DOCUMENT_SQL.format(t='cp')}), {_TSQUERY_SQL})"
     if trigram:
-        arms.append(_PROFILE_ARM_SQL.format(match=f"{_NEEDLE_SQL} <<%% {_NAME_TRIGRAM_SQL.format(t='a')}"))
-        arms.append(_USER_ARM_SQL.format(match=f"{_NEEDLE_SQL} <<%% {_HANDLE_TRIGRAM_SQL.format(t='a')}"))
-        # ``_name_similarity``, then TRIGRAM_WEIGHT: the ORM's expression tree, the same literals.
-        handle = _HANDLE_TRIGRAM_SQL.format(t="u")
-        similarity = (
-            f"(GREATEST(strict_word_similarity({_NEEDLE_SQL}, {handle}),"
-            f" strict_word_similarity({_NEEDLE_SQL}, {_NAME_TRIGRAM_SQL.format(t='cp')}))"
-            f" + (similarity({_NEEDLE_SQL}, {handle}) * 0.5))"
-        )
-        score = f"({score} + ({similarity} * {TRIGRAM_WEIGHT}))"
+        arms.extend(_WORD_SIMILAR_ARMS_SQL)
+        score = f"({score} + ({_NAME_SIMILARITY_SQL} * {TRIGRAM_WEIGHT}))"
     exact = f"CASE WHEN UPPER(u.handle::text) = UPPER(%(needle)s) THEN {EXACT_HANDLE_BONUS} ELSE 0.0 END"
-    blocked_by_me = _BLOCK_SQL.format(me="blocker_id", other="blocked_id")
-    blocks_me = _BLOCK_SQL.format(me="blocked_id", other="blocker_id")
     return f"""
     SELECT {_CREATOR_COLUMNS_SQL}, ({score} + {exact}) AS score
-    FROM creators_creatorprofile cp
-    JOIN accounts_user u ON u.id = cp.user_id
-    LEFT JOIN media_mediaitem mi ON mi.id = cp.avatar_media_id
-    WHERE u.is_active AND u.role = '{Role.CREATOR.value}'
-      AND (cp.user_id = %(viewer)s OR (NOT EXISTS ({blocked_by_me}) AND NOT EXISTS ({blocks_me})))
-      AND (%(country)s = '' OR cp.user_id = %(viewer)s
-           OR NOT cp.blocked_countries @> ARRAY[%(country)s]::varchar(2)[])
+    FROM {_CREATOR_FROM_SQL}
+    WHERE {_CREATOR_VISIBLE_SQL}
       AND ({" OR ".join(arms)})
     ORDER BY score DESC, cp.display_name, cp.user_id
     LIMIT %(limit)s OFFSET %(offset)s
@@ -416,8 +429,7 @@ def _creator_ranked_rows(
     if not (full_text or trigram):
         return []
     params = {
-        "viewer": _signed_in_id(viewer),
-        "country": country.upper(),
+        **_creator_visible_params(viewer=viewer, country=country),
         "tsquery": query.tsquery,
         "needle": query.text,
         "limit": stop - start,
@@ -765,16 +777,14 @@ def _like_prefix(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def search_suggest(*, viewer: Any, country: str = "", query: ParsedQuery) -> Suggestions:
-    """Up to ``SUGGEST_LIMIT`` suggestions while typing: creators whose handle or name starts with
-    (or is trigram-similar to) the query, then tags of visible posts; from 4 letters, the spelling
-    correction too when it finds the viewer a post. Two queries (three from 4 letters, four when
-    a word is corrected)."""
+def _creator_suggest_qs(*, viewer: Any, country: str, query: ParsedQuery) -> QuerySet[CreatorProfile]:
+    """The suggested creators' specification (the requests run its SQL twin,
+    :func:`_creator_suggestions`): handle or name starting with the query or, from 4 letters,
+    trigram-similar to it; those that start with it first, then by similarity."""
     needle = docs.Unaccent(docs.text(query.text))
     prefix = docs.Unaccent(docs.text(_like_prefix(query.text)))
     name_arms = docs.Like(docs.creator_name_trigram(), prefix)
     handle_arms = docs.Like(docs.handle_trigram(), prefix)
-    score: Any = Value(1.0, output_field=FloatField())
     arms = Q(pk__in=CreatorProfile.objects.filter(name_arms).values("pk")) | Q(
         pk__in=User.objects.filter(handle_arms).values("pk")
     )
@@ -791,14 +801,76 @@ def search_suggest(*, viewer: Any, country: str = "", query: ParsedQuery) -> Sug
         default=Value(0.0),
         output_field=FloatField(),
     )
-    score = starts + _name_similarity(needle)
-    creators: list[CreatorProfile] = list(
+    return (
         creator_qs_visible_to(viewer=viewer, country=country)
         .filter(arms)
         .select_related("user", "avatar_media")
-        .annotate(score=score)
-        .order_by("-score", "display_name", "pk")[:SUGGEST_CREATORS]
+        .annotate(score=starts + _name_similarity(needle))
+        .order_by("-score", "display_name", "pk")
     )
+
+
+def _creator_suggestions_orm(*, viewer: Any, country: str, query: ParsedQuery) -> list[CreatorProfile]:
+    """The first ``SUGGEST_CREATORS`` of :func:`_creator_suggest_qs` (profiles with ``score``)."""
+    return list(_creator_suggest_qs(viewer=viewer, country=country, query=query)[:SUGGEST_CREATORS])
+
+
+# The SQL twin of ``_creator_suggest_qs`` (its readable specification), as the ranking's
+# (``_creator_ranking_sql``): one text per shape (trigram arms or not), written once at import, bound
+# on the client and planned per execution, not prepared (a one-letter prefix and a rare name want
+# different plans). It runs on every keystroke, where building and compiling the queryset cost more
+# CPU than the statement (docs/benchmarks.md). ``tests/test_suggest_sql.py`` compares both.
+# The pattern is ``_like_prefix``'s: LIKE's default escape character, the backslash, is its escape.
+_PREFIX_SQL = "fanclub_unaccent(lower(%(prefix)s))"
+
+
+def _creator_suggest_sql(*, trigram: bool) -> str:
+    """The statement of one shape of ``_creator_suggest_qs``, its first ``SUGGEST_CREATORS`` rows."""
+    arms = [
+        _PROFILE_ARM_SQL.format(match=f"({_NAME_TRIGRAM_SQL.format(t='a')} LIKE {_PREFIX_SQL})"),
+        _USER_ARM_SQL.format(match=f"({_HANDLE_TRIGRAM_SQL.format(t='a')} LIKE {_PREFIX_SQL})"),
+    ]
+    if trigram:
+        arms.extend(_WORD_SIMILAR_ARMS_SQL)
+    starts = (
+        f"CASE WHEN ({_HANDLE_TRIGRAM_SQL.format(t='u')} LIKE {_PREFIX_SQL}) THEN 2.0"
+        f" WHEN ({_NAME_TRIGRAM_SQL.format(t='cp')} LIKE {_PREFIX_SQL}) THEN 2.0 ELSE 0.0 END"
+    )
+    return f"""
+    SELECT {_CREATOR_COLUMNS_SQL}, ({starts} + {_NAME_SIMILARITY_SQL}) AS score
+    FROM {_CREATOR_FROM_SQL}
+    WHERE {_CREATOR_VISIBLE_SQL}
+      AND ({" OR ".join(arms)})
+    ORDER BY score DESC, cp.display_name, cp.user_id
+    LIMIT {SUGGEST_CREATORS}
+    """  # noqa: S608 (constants only; the query's words are bound parameters)
+
+
+_CREATOR_SUGGEST: dict[bool, str] = {
+    trigram: _creator_suggest_sql(trigram=trigram) for trigram in (True, False)
+}
+
+
+def _creator_suggestions(*, viewer: Any, country: str, query: ParsedQuery) -> list[CreatorProfile]:
+    """:func:`_creator_suggestions_orm` in one hand-written statement, each profile with ``user``,
+    ``avatar_media`` and ``score`` loaded."""
+    params = {
+        **_creator_visible_params(viewer=viewer, country=country),
+        "needle": query.text,
+        "prefix": _like_prefix(query.text),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CREATOR_SUGGEST[len(query.text) > MIN_TRIGRAM_LENGTH], params)
+        rows = cursor.fetchall()
+    return [_creator_from_row(row) for row in rows]
+
+
+def search_suggest(*, viewer: Any, country: str = "", query: ParsedQuery) -> Suggestions:
+    """Up to ``SUGGEST_LIMIT`` suggestions while typing: creators whose handle or name starts with
+    (or is trigram-similar to) the query (one hand-written statement), then tags of visible posts;
+    from 4 letters, the spelling correction too when it finds the viewer a post. Two queries (three
+    from 4 letters, four when a word is corrected)."""
+    creators = _creator_suggestions(viewer=viewer, country=country, query=query)
     return Suggestions(
         creators=creators,
         tags=_tag_suggestions(
@@ -821,7 +893,8 @@ def _suggested_correction(*, viewer: Any, country: str, query: ParsedQuery) -> C
     return correction if found else None
 
 
-def _tag_suggestions(*, viewer: Any, country: str, query: ParsedQuery, limit: int) -> list[TagSuggestion]:
+def _tag_suggestions_orm(*, viewer: Any, country: str, query: ParsedQuery, limit: int) -> list[TagSuggestion]:
+    """The tag suggestions' specification (the requests run its SQL twin, :func:`_tag_suggestions`)."""
     tag_text = query.text.lstrip("#").replace(" ", "-")
     if not tag_text or limit <= 0:
         return []
@@ -852,6 +925,60 @@ def _tag_suggestions(*, viewer: Any, country: str, query: ParsedQuery, limit: in
     prefix = _like_prefix(tag_text)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*candidate_params, prefix, tag_text, TAG_SUGGEST_SIMILARITY, prefix, limit])
+        return [TagSuggestion(tag=row[0], post_count=row[1]) for row in cursor.fetchall()]
+
+
+# ``_tag_suggestions_orm``'s SQL twin, one text per shape (trigram arm or not), written once at
+# import: the newest posts whose labels contain the typed prefix (or, from 4 letters, are trigram-
+# similar to it), then the policy (``post_qs_searchable_by``'s twin: ``LIVE_SQL``, ``VISIBLE_SQL``)
+# on those only, then their tags. Not prepared (a one-letter prefix and a rare tag want different
+# plans); ``tests/test_suggest_sql.py`` compares both.
+_TAG_NEEDLE_SQL = "fanclub_unaccent(lower(%(tag)s))"
+
+
+def _tag_suggest_sql(*, trigram: bool) -> str:
+    """The statement of one shape of ``_tag_suggestions_orm`` (the inner ``p`` is its own scan)."""
+    match = f"({_LABELS_TRIGRAM_SQL} LIKE fanclub_unaccent(lower(%(contains)s)))"
+    if trigram:
+        match = f"({match} OR ({_TAG_NEEDLE_SQL} <<%% {_LABELS_TRIGRAM_SQL}))"
+    tag_starts = "(fanclub_unaccent(lower(tag)) LIKE fanclub_unaccent(lower(%(prefix)s)))"
+    return f"""
+    SELECT tag, count(*) AS post_count
+    FROM (
+      SELECT p.id, p.tags FROM {content_selectors.POSTS_FROM_SQL}
+      WHERE p.id IN (
+        SELECT p.id FROM content_post p WHERE {match}
+        ORDER BY p.published_at DESC, p.id DESC
+        LIMIT {SUGGEST_TAG_SCAN * 2}
+      ) AND {policy.LIVE_SQL} AND {policy.VISIBLE_SQL}
+      ORDER BY p.published_at DESC, p.id DESC
+      LIMIT {SUGGEST_TAG_SCAN}
+    ) AS candidate, unnest(candidate.tags) AS tag
+    WHERE ({tag_starts} OR similarity({_TAG_NEEDLE_SQL}, fanclub_unaccent(lower(tag))) >= %(similarity)s)
+    GROUP BY tag
+    ORDER BY {tag_starts} DESC, count(*) DESC, tag
+    LIMIT %(limit)s
+    """  # noqa: S608 (constants only; the query's words are bound parameters)
+
+
+_TAG_SUGGEST: dict[bool, str] = {trigram: _tag_suggest_sql(trigram=trigram) for trigram in (True, False)}
+
+
+def _tag_suggestions(*, viewer: Any, country: str, query: ParsedQuery, limit: int) -> list[TagSuggestion]:
+    """:func:`_tag_suggestions_orm` in one hand-written statement (none when nothing is left to fill)."""
+    tag_text = query.text.lstrip("#").replace(" ", "-")
+    if not tag_text or limit <= 0:
+        return []
+    params = {
+        **policy.sql_params(user=viewer, country=country),
+        "tag": tag_text,
+        "contains": "%" + _like_prefix(tag_text),
+        "prefix": _like_prefix(tag_text),
+        "similarity": TAG_SUGGEST_SIMILARITY,
+        "limit": limit,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_TAG_SUGGEST[len(tag_text) > MIN_TRIGRAM_LENGTH], params)
         return [TagSuggestion(tag=row[0], post_count=row[1]) for row in cursor.fetchall()]
 
 
