@@ -37,6 +37,31 @@ QUERIES = [
 ]
 
 
+def viewers_around(make_user: Any, lena: Any, *, bio: str = "") -> dict[str, tuple[Any, str]]:
+    """An inactive creator account, a fan account whose handle matches "lena", a fan, and users
+    blocked by and blocking ``lena`` (who geo-blocks GB); the viewers as (user, country)."""
+    gone = make_creator(make_user, "lena.gone", display_name="Lena Gone", bio=bio)
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    make_user(handle="lena.fan")  # a fan account: not a creator
+    fan = make_user(handle="fan")
+    blocked = make_user(handle="blocked.fan")
+    social_services.block_create(blocker=lena, blocked=blocked)
+    blocking = make_user(handle="blocking.fan")
+    social_services.block_create(blocker=blocking, blocked=lena)
+    return {
+        "anonymous": (None, ""),
+        "fan": (fan, ""),
+        "fan in GB": (fan, "gb"),
+        "anonymous in GB": (None, "GB"),
+        "blocked by the creator": (blocked, ""),
+        "blocking the creator": (blocking, ""),
+        "the creator": (lena, ""),
+        "the creator in GB": (lena, "GB"),
+        "the inactive creator": (gone, ""),
+    }
+
+
 @pytest.fixture
 def people(make_user):
     """Creators (one geo-blocking GB, with an avatar image), an inactive creator account, a fan
@@ -57,26 +82,7 @@ def people(make_user):
     make_creator(make_user, "marco", display_name="Marco", bio="Cooking at the harbour")
     for index in range(4):
         make_creator(make_user, f"sol{index}", display_name="Sol", bio="harbour")
-    gone = make_creator(make_user, "lena.gone", display_name="Lena Gone", bio="harbour")
-    gone.is_active = False
-    gone.save(update_fields=["is_active"])
-    make_user(handle="lena.fan")  # a fan account: not a creator
-    fan = make_user(handle="fan")
-    blocked = make_user(handle="blocked.fan")
-    social_services.block_create(blocker=lena, blocked=blocked)
-    blocking = make_user(handle="blocking.fan")
-    social_services.block_create(blocker=blocking, blocked=lena)
-    return {
-        "anonymous": (None, ""),
-        "fan": (fan, ""),
-        "fan in GB": (fan, "gb"),
-        "anonymous in GB": (None, "GB"),
-        "blocked by the creator": (blocked, ""),
-        "blocking the creator": (blocking, ""),
-        "the creator": (lena, ""),
-        "the creator in GB": (lena, "GB"),
-        "the inactive creator": (gone, ""),
-    }
+    return viewers_around(make_user, lena, bio="harbour")
 
 
 def _walk(rows_for: Any, *, viewer: Any, country: str, text: str, limit: int) -> list[Any]:

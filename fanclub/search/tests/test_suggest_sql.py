@@ -23,7 +23,7 @@ from fanclub.content.tests.factories import make_creator, make_post, png_bytes, 
 from fanclub.creators import services as creator_services
 from fanclub.creators.presenters import avatar_url
 from fanclub.search import selectors
-from fanclub.social import services as social_services
+from fanclub.search.tests.test_creator_ranking_sql import viewers_around
 
 pytestmark = pytest.mark.django_db
 
@@ -62,26 +62,7 @@ def people(make_user):
     make_creator(make_user, "marco", display_name="Marco", bio="Cooking")
     for index in range(7):
         make_creator(make_user, f"sol{index}", display_name="Sol", bio="")
-    gone = make_creator(make_user, "lena.gone", display_name="Lena Gone", bio="")
-    gone.is_active = False
-    gone.save(update_fields=["is_active"])
-    make_user(handle="lena.fan")  # a fan account: not a creator
-    fan = make_user(handle="fan")
-    blocked = make_user(handle="blocked.fan")
-    social_services.block_create(blocker=lena, blocked=blocked)
-    blocking = make_user(handle="blocking.fan")
-    social_services.block_create(blocker=blocking, blocked=lena)
-    return {
-        "anonymous": (None, ""),
-        "fan": (fan, ""),
-        "fan in GB": (fan, "gb"),
-        "anonymous in GB": (None, "GB"),
-        "blocked by the creator": (blocked, ""),
-        "blocking the creator": (blocking, ""),
-        "the creator": (lena, ""),
-        "the creator in GB": (lena, "GB"),
-        "the inactive creator": (gone, ""),
-    }
+    return viewers_around(make_user, lena)
 
 
 def _loaded(profile: Any) -> tuple[Any, ...]:
