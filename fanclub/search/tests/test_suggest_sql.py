@@ -23,7 +23,7 @@ from fanclub.content.tests.factories import make_creator, make_post, png_bytes, 
 from fanclub.creators import services as creator_services
 from fanclub.creators.presenters import avatar_url
 from fanclub.search import selectors
-from fanclub.search.tests.test_creator_ranking_sql import viewers_around
+from fanclub.search.tests.test_creator_ranking_sql import _loaded, viewers_around
 
 pytestmark = pytest.mark.django_db
 
@@ -63,24 +63,6 @@ def people(make_user):
     for index in range(7):
         make_creator(make_user, f"sol{index}", display_name="Sol", bio="")
     return viewers_around(make_user, lena)
-
-
-def _loaded(profile: Any) -> tuple[Any, ...]:
-    """What the callers read of a profile, its account and its avatar."""
-    media = profile.avatar_media
-    return (
-        profile.display_name,
-        profile.bio,
-        profile.archetype,
-        profile.boundaries,
-        profile.links,
-        profile.blocked_countries,
-        profile.followers_count,
-        profile.user.handle,
-        profile.user.avatar.name,
-        profile.avatar_media_id,
-        (media.state, media.variants, media.deleted_at) if media else None,
-    )
 
 
 def test_the_suggestions_sql_matches_its_orm_specification(people):
