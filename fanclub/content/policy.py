@@ -87,7 +87,7 @@ def access_expression(*, user: Any, now: datetime) -> Case:
 # over ``content_post p`` joined with its creator as ``accounts_user u``, with the parameters of
 # :func:`sql_params`. ``content/tests/test_policy_sql.py`` checks them against the ORM policy for every
 # access rule x viewer relation; change both together.
-_ACTIVE_MEMBERSHIP_SQL = (
+ACTIVE_MEMBERSHIP_SQL = (
     f"m.status = '{MembershipStatus.ACTIVE.value}'"
     " AND (m.current_period_end IS NULL OR m.current_period_end > %(now)s)"
 )
@@ -115,12 +115,12 @@ HAS_ACCESS_SQL = f"""CASE
   WHEN p.access = '{Access.PUBLIC.value}' THEN true
   WHEN p.access IN ('{Access.FOLLOWERS.value}', '{Access.SUBSCRIBERS.value}') AND EXISTS (
     SELECT 1 FROM creators_membership m
-    WHERE m.fan_id = %(viewer)s AND m.creator_id = p.creator_id AND {_ACTIVE_MEMBERSHIP_SQL}) THEN true
+    WHERE m.fan_id = %(viewer)s AND m.creator_id = p.creator_id AND {ACTIVE_MEMBERSHIP_SQL}) THEN true
   WHEN p.access = '{Access.FOLLOWERS.value}' AND EXISTS (
     SELECT 1 FROM social_follow f WHERE f.follower_id = %(viewer)s AND f.creator_id = p.creator_id) THEN true
   WHEN p.access IN ('{Access.TIERS.value}', '{Access.PPV.value}') AND EXISTS (
     SELECT 1 FROM creators_membership m JOIN content_post_tiers pt ON pt.tier_id = m.tier_id
-    WHERE m.fan_id = %(viewer)s AND pt.post_id = p.id AND {_ACTIVE_MEMBERSHIP_SQL}) THEN true
+    WHERE m.fan_id = %(viewer)s AND pt.post_id = p.id AND {ACTIVE_MEMBERSHIP_SQL}) THEN true
   WHEN p.access = '{Access.PPV.value}' AND EXISTS (
     SELECT 1 FROM content_postunlock pu WHERE pu.fan_id = %(viewer)s AND pu.post_id = p.id) THEN true
   ELSE false

@@ -29,13 +29,12 @@ from django.utils import timezone
 from fanclub.content import selectors as content_selectors
 from fanclub.content.constants import PostState
 from fanclub.content.models import Post
-from fanclub.content.policy import membership_active_q
+from fanclub.content.policy import ACTIVE_MEMBERSHIP_SQL, membership_active_q
 from fanclub.core.errors import ApiError
 from fanclub.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor, Page
 from fanclub.core.pagination import _decode as decode_cursor
 from fanclub.core.pagination import _encode as encode_cursor
 from fanclub.core.sql import fetch_prepared
-from fanclub.creators.constants import MembershipStatus
 from fanclub.creators.models import Membership
 from fanclub.social.models import Block, Follow, Mute
 
@@ -134,17 +133,13 @@ def feed_page_ids(
 # execution runs the one generic plan (``core.sql``). The ORM versions above stay for the
 # benchmark's setup and as the readable specification; the feed tests pin that both agree.
 LARGE_AUDIENCE = 30  # creators; measured crossover at 1,000,000 posts of 10,000 creators (docs/benchmarks.md)
-_ACTIVE_MEMBERSHIP_SQL = (
-    f"m.status = '{MembershipStatus.ACTIVE.value}'"
-    " AND (m.current_period_end IS NULL OR m.current_period_end > %(now)s)"
-)
 _HIDDEN_SQL = """SELECT mu.muted_id FROM social_mute mu WHERE mu.muter_id = %(fan)s
     UNION ALL SELECT bl.blocked_id FROM social_block bl WHERE bl.blocker_id = %(fan)s
     UNION ALL SELECT bl.blocker_id FROM social_block bl WHERE bl.blocked_id = %(fan)s"""
 _AUDIENCE_CTES = f"""followed AS MATERIALIZED (
   SELECT f.creator_id FROM social_follow f WHERE f.follower_id = %(fan)s),
 subscribed AS MATERIALIZED (
-  SELECT m.creator_id FROM creators_membership m WHERE m.fan_id = %(fan)s AND {_ACTIVE_MEMBERSHIP_SQL})"""  # noqa: S608
+  SELECT m.creator_id FROM creators_membership m WHERE m.fan_id = %(fan)s AND {ACTIVE_MEMBERSHIP_SQL})"""  # noqa: S608
 # Who the page draws from, before the per-creator checks (account active, country): for the cache's
 # digest and the small branch.
 _AUDIENCE_SQL = (
