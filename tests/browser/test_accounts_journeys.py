@@ -55,6 +55,8 @@ def _sign_in(page, base: str, email: str, secret: str | None, offset: int = 0) -
 
 
 def test_sign_up_verify_totp_sign_in_devices_and_revoke(live_server, browser, settings):
+    from playwright.sync_api import expect
+
     settings.MFA_TOTP_TOLERANCE = 1  # codes of the neighbouring windows too (each still used once)
     base = live_server.url
     laptop = browser.new_context(
@@ -113,7 +115,7 @@ def test_sign_up_verify_totp_sign_in_devices_and_revoke(live_server, browser, se
     phone_card = cards.filter(has_text="iPhone")
     phone_card.get_by_role("button", name=re.compile("Sign out")).click()
     page.wait_for_url(re.compile(r"/accounts/security/sessions/"))
-    assert page.locator(".session-card").count() == 1
+    expect(page.locator(".session-card")).to_have_count(1)
 
     phone_page.goto(f"{base}/")
     assert phone_page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in").is_visible()
@@ -128,6 +130,8 @@ def test_sign_up_verify_totp_sign_in_devices_and_revoke(live_server, browser, se
 
 
 def test_rate_limit_lockout_and_recovery(live_server, browser, settings, make_user):
+    from playwright.sync_api import expect
+
     from fanclub.core import ratelimit
 
     settings.LOGIN_FAILURES_SLOWDOWN = (3, 60)
@@ -139,9 +143,9 @@ def test_rate_limit_lockout_and_recovery(live_server, browser, settings, make_us
         page.get_by_label("Email").fill("locked@example.com")
         page.get_by_label("Password").fill("wrong password here")
         page.get_by_role("button", name="Sign In", exact=True).click()
-        assert page.get_by_text(
-            "The email address and/or password you specified are not correct."
-        ).is_visible()
+        expect(
+            page.get_by_text("The email address and/or password you specified are not correct.")
+        ).to_be_visible()
 
     page.goto(f"{base}/accounts/sign-in/")
     page.get_by_label("Email").fill("locked@example.com")
@@ -149,7 +153,7 @@ def test_rate_limit_lockout_and_recovery(live_server, browser, settings, make_us
     with page.expect_response(lambda r: r.request.method == "POST") as response_info:
         page.get_by_role("button", name="Sign In", exact=True).click()
     assert response_info.value.status == 429
-    assert page.get_by_role("heading", name="Too many requests").is_visible()
+    expect(page.get_by_role("heading", name="Too many requests")).to_be_visible()
     assert "Too many failed sign-in attempts" in page.locator("main").inner_text()
 
     ratelimit.set_backend(None)  # the window passes

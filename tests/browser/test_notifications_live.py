@@ -41,6 +41,8 @@ def _user(handle: str, name: str):
 def test_badge_counts_up_live_when_a_followed_creator_posts(
     live_server, redis_channel_layer, websocket_server, chromium, run_jobs
 ):
+    from playwright.sync_api import expect
+
     creator, cookie = in_thread(_audience)
     context = chromium.new_context()
     context.add_cookies(
@@ -71,7 +73,7 @@ def test_badge_counts_up_live_when_a_followed_creator_posts(
     page.wait_for_function(
         "document.querySelector('[data-unread-badge]').textContent === '2'", timeout=10_000
     )
-    assert page.locator(".notification").count() == 2
+    expect(page.locator(".notification")).to_have_count(2)
     page.reload(wait_until="load")  # the server-rendered badge agrees
     assert badge.inner_text() == "2"
     assert errors == []

@@ -211,6 +211,7 @@ def _sign_out(page: Any, base: str) -> None:
 def test_google_first_sign_in_asks_handle_and_age_then_signs_in_directly(live_server, google, page):
     from allauth.account.models import EmailAddress
     from allauth.socialaccount.models import SocialAccount
+    from playwright.sync_api import expect
 
     from fanclub.accounts.constants import SecurityEventKind
     from fanclub.accounts.models import DeviceSession, SecurityEvent, User
@@ -226,15 +227,13 @@ def test_google_first_sign_in_asks_handle_and_age_then_signs_in_directly(live_se
     }
     _continue_with(page, base, "Google")
 
-    page.wait_for_timeout(3000)
-    print("DEBUG", page.url, google.token_requests, page.locator("main").inner_text())
     # Back from "Google" with a verified email: our sign-up form asks for the handle and age.
     page.wait_for_url(re.compile(r"/accounts/3rdparty/signup/"))
     assert page.get_by_label("Email").input_value() == "ada@example.org"
     page.get_by_label("Handle").fill("ada_l")
     page.get_by_label("Date of birth").fill("2015-01-01")
     page.get_by_role("button", name="Sign Up").click()
-    assert page.get_by_text("You must be 18").is_visible()
+    expect(page.get_by_text("You must be 18")).to_be_visible()
     assert not User.objects.filter(email="ada@example.org").exists()
     page.get_by_label("Date of birth").fill("1990-12-10")
     page.get_by_role("button", name="Sign Up").click()
