@@ -99,10 +99,15 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------------
+# Django's PostgreSQL backend whose health check of a reused connection costs no round trip.
+DATABASE_ENGINE = "fanclub.core.dbbackend"
 if CONFIG["DATABASE_URL"]:
     DATABASES = {
         "default": dj_database_url.parse(
-            CONFIG["DATABASE_URL"], conn_max_age=CONFIG["DATABASE_CONN_MAX_AGE"], conn_health_checks=True
+            CONFIG["DATABASE_URL"],
+            engine=DATABASE_ENGINE,
+            conn_max_age=CONFIG["DATABASE_CONN_MAX_AGE"],
+            conn_health_checks=True,
         )
     }
     EMBEDDED_DATABASE = False
@@ -112,7 +117,7 @@ else:
     _server = ensure_embedded_server(DATA_DIR)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.postgresql",
+            "ENGINE": DATABASE_ENGINE,
             "NAME": DATABASE_NAME,
             "USER": _server.user,
             "HOST": _server.socket_dir,

@@ -20,28 +20,74 @@ a statement with branches chosen at run time (the home feed's, ``feeds.selectors
 always above, so it was planned on every execution (2.7 ms of CPU instead of 1.0 for a feed page).
 Django's own statements are bound on the client and sent as text, planned each time whatever the
 setting; only the statements prepared here keep their one plan.
+
+Two costs of psycopg's defaults are paid once here instead of on every execution (measured on the
+home feed's 6.5 KB statement):
+- psycopg turns ``%(name)s`` placeholders into ``$1``, ``$2``... on every execution of a statement
+  longer than 4 KB (its cache keeps only shorter ones): 75 us. Statements are converted once, when
+  first used, and run through psycopg's ``RawCursor``, which takes ``$n`` placeholders as they are.
+- Django loads every ``timestamptz`` with a Python loader (3.3 us a value, 40 on a feed page) only to
+  set the connection's time zone on it. When that zone is UTC, which the server's session zone then
+  is too, psycopg's own (C) loader returns the same values, ``datetime.timezone.utc`` included, in
+  0.2 us; the prepared statements' cursors use it.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping
 from typing import Any
 
+import psycopg
 from django.db import connection
 from django.db.backends.signals import connection_created
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.dispatch import receiver
-from psycopg import Cursor
+from psycopg import RawCursor
+from psycopg.abc import Loader
+from psycopg.pq import Format
 from psycopg.types.numeric import Int8
 
+# psycopg's own timestamptz loader (its C implementation when psycopg[binary] is installed).
+_TIMESTAMPTZ_OID = psycopg.adapters.types["timestamptz"].oid
+_TIMESTAMPTZ_LOADER: type[Loader] = psycopg.adapters.get_loader(_TIMESTAMPTZ_OID, Format.TEXT)  # type: ignore[assignment]  # psycopg registers one for every built-in type
 
-class _PreparingCursor(Cursor[Any]):
-    """Server-side binding, every statement prepared (Django's wrapper calls ``execute(sql, params)``)."""
+
+class _PreparingCursor(RawCursor[Any]):
+    """Server-side binding, every statement prepared (Django's wrapper calls ``execute(sql, params)``),
+    ``$n`` placeholders; timestamps through psycopg's loader when the connection's zone is UTC."""
+
+    def __init__(self, connection: Any, *, utc: bool) -> None:
+        super().__init__(connection)
+        if utc:
+            self.adapters.register_loader(_TIMESTAMPTZ_OID, _TIMESTAMPTZ_LOADER)
 
     def execute(
         self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: Any = None
     ) -> Any:
         return super().execute(query, params, prepare=True, binary=binary)
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%|%")
+
+
+@functools.lru_cache(maxsize=512)  # statements are constants written in the code: a bounded set
+def positional(sql: str) -> tuple[str, tuple[str, ...]]:
+    """``sql`` with its ``%(name)s`` placeholders numbered ``$1``, ``$2``... in order of first use (a
+    name used twice keeps its number) and ``%%`` turned into ``%``, as psycopg would; and the names,
+    in the order of their numbers. Any other ``%`` is refused."""
+    numbers: dict[str, int] = {}
+
+    def swap(match: re.Match[str]) -> str:
+        if match.group(0) == "%%":
+            return "%"
+        name = match.group(1)
+        if name is None:
+            raise ValueError(f"only %(name)s placeholders and %% are allowed: {sql[match.start() :][:30]!r}")
+        return f"${numbers.setdefault(name, len(numbers) + 1)}"
+
+    return _PLACEHOLDER.sub(swap, sql), tuple(numbers)
 
 
 # psycopg prepares nothing while a connection's threshold is None (Django's default); a threshold no
@@ -86,8 +132,12 @@ def fetch_prepared(sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]
                 return list(cursor.fetchall())
     elif connection.connection.prepare_threshold is None:
         connection.connection.prepare_threshold = _NEVER_AUTOMATICALLY
-    raw = _PreparingCursor(connection.connection)
+    text, names = positional(sql)
+    missing = [name for name in names if name not in params]
+    if missing:
+        raise KeyError(f"the statement's parameters {missing} have no value")
+    raw = _PreparingCursor(connection.connection, utc=connection.timezone_name == "UTC")
     wrapped = (_DebugWrapper if connection.queries_logged else CursorWrapper)(raw, connection)
     with wrapped as cursor:
-        cursor.execute(sql, {name: _typed(value) for name, value in params.items()})
+        cursor.execute(text, [_typed(params[name]) for name in names])
         return list(cursor.fetchall())
