@@ -17,6 +17,7 @@ from fanclub.content.tests.factories import make_creator, make_post
 from fanclub.creators import services as creator_services
 from fanclub.search import selectors, services
 from fanclub.search.models import SearchWord
+from fanclub.search.selectors import correction as correction_selectors
 from fanclub.social import services as social_services
 
 pytestmark = pytest.mark.django_db
@@ -225,7 +226,7 @@ def test_correction_lookup_uses_the_word_indexes(sunset):
         cursor.execute("ANALYZE search_word")
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(
-            "EXPLAIN " + selectors._CORRECTION_SQL,
+            "EXPLAIN " + correction_selectors._CORRECTION_SQL,
             {
                 "terms": ["sunsett", "golden"],
                 "similarity": 0.4,

@@ -1,5 +1,5 @@
-"""The ranked creator search runs hand-written SQL (``selectors._creator_ranked_rows``); its ORM
-version (``selectors._creator_search_qs`` through ``_creator_ranked_rows_orm``) stays as the
+"""The ranked creator search runs hand-written SQL (``selectors.creators._creator_ranked_rows``); its ORM
+version (``selectors.creators._creator_search_qs`` through ``_creator_ranked_rows_orm``) stays as the
 specification. Both must give the same creators (ids, scores, order), pages and cursors for every
 kind of viewer (anonymous, fan, blocked either way, the creator themself, a geo-blocked country) and
 query (exact handle, name, bio, the trigram fallback, symbols, nothing), leave out inactive accounts
@@ -17,6 +17,7 @@ from fanclub.accounts.models import User
 from fanclub.content.tests.factories import make_creator, png_bytes, ready_media
 from fanclub.creators import services as creator_services
 from fanclub.search import presenters, selectors
+from fanclub.search.selectors import creators as creator_selectors
 from fanclub.social import services as social_services
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +91,7 @@ def _walk(rows_for: Any, *, viewer: Any, country: str, text: str, limit: int) ->
     query = selectors.search_query_parse(raw=text)
     pages, cursor = [], None
     while True:
-        rows, cursor = selectors._creator_ranked_page(
+        rows, cursor = creator_selectors._creator_ranked_page(
             viewer=viewer, country=country, query=query, cursor=cursor, limit=limit, rows_for=rows_for
         )
         pages.append((rows, cursor))
@@ -125,10 +126,14 @@ def test_the_ranking_sql_matches_its_orm_specification(people):
             for limit in (2, 50):
                 context = (viewer_name, text, limit)
                 got = _walk(
-                    selectors._creator_ranked_rows, viewer=viewer, country=country, text=text, limit=limit
+                    creator_selectors._creator_ranked_rows,
+                    viewer=viewer,
+                    country=country,
+                    text=text,
+                    limit=limit,
                 )
                 expected = _walk(
-                    selectors._creator_ranked_rows_orm,
+                    creator_selectors._creator_ranked_rows_orm,
                     viewer=viewer,
                     country=country,
                     text=text,
@@ -170,13 +175,13 @@ def test_a_page_costs_the_statements_it_did_and_the_presenters_none(people, djan
                 page = selectors.creator_search(viewer=viewer, country=country, query=query, limit=5)
                 hits = [presenters.creator_hit(request, profile) for profile in page.items]
             with django_assert_num_queries(statements):
-                rows, cursor = selectors._creator_ranked_page(
+                rows, cursor = creator_selectors._creator_ranked_page(
                     viewer=viewer,
                     country=country,
                     query=query,
                     cursor=None,
                     limit=5,
-                    rows_for=selectors._creator_ranked_rows_orm,
+                    rows_for=creator_selectors._creator_ranked_rows_orm,
                 )
             expected = [presenters.creator_hit(request, profile) for profile in rows]
             assert page.next_cursor == cursor

@@ -26,6 +26,8 @@ from fanclub.content.tests.test_lists_sql import _strip_urls, _walk
 from fanclub.core.pagination import paginate
 from fanclub.search import presenters as search_presenters
 from fanclub.search import selectors
+from fanclub.search.selectors import posts as post_selectors
+from fanclub.search.selectors import query as query_selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -150,9 +152,9 @@ def _search(viewer: Any, country: str, text: str, cursor: str | None, limit: int
 def _orm_search(viewer: Any, country: str, text: str, cursor: str | None, limit: int) -> Any:
     """The ranking as before, with ``has_access`` from the ORM policy on the same rows."""
     query = selectors.search_query_parse(raw=text)
-    rows, next_cursor = selectors._ranked_page(
-        selectors._sliced(
-            lambda fuzzy: selectors._post_search_qs(
+    rows, next_cursor = query_selectors._ranked_page(
+        query_selectors._sliced(
+            lambda fuzzy: post_selectors._post_search_qs(
                 viewer=viewer,
                 country=country,
                 query=query,

@@ -7,6 +7,7 @@ from django.db import connection
 
 from fanclub.content.tests.factories import make_creator, make_post
 from fanclub.search import selectors
+from fanclub.search.errors import QueryEmpty, QueryTooLong
 
 pytestmark = pytest.mark.django_db
 
@@ -99,12 +100,12 @@ def test_suggestions_total_at_most_eight(make_user):
 
 @pytest.mark.parametrize("raw", ["", "   ", None])
 def test_empty_query_is_refused(raw):
-    with pytest.raises(selectors.QueryEmpty):
+    with pytest.raises(QueryEmpty):
         selectors.search_query_parse(raw=raw)
 
 
 def test_long_query_is_refused():
-    with pytest.raises(selectors.QueryTooLong):
+    with pytest.raises(QueryTooLong):
         selectors.search_query_parse(raw="a" * 101)
     assert selectors.search_query_parse(raw="a" * 100).text == "a" * 100
 

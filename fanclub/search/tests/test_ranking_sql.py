@@ -1,5 +1,5 @@
-"""The ranked post search runs hand-written SQL (``selectors._post_ranked_rows``); its ORM version
-(``selectors._post_search_qs`` through ``_post_ranked_rows_orm``) stays as the specification. Both
+"""The ranked post search runs hand-written SQL (``selectors.posts._post_ranked_rows``); its ORM version
+(``selectors.posts._post_search_qs`` through ``_post_ranked_rows_orm``) stays as the specification. Both
 must give the same rows (id, score, snippet, via_correction), pages, cursors and correction, for
 every kind of viewer (``content/tests/conftest.py``'s ``matrix``), post and query shape: full text,
 labels only on a locked post, the trigram fallback, the spelling correction (rare word: its matches
@@ -16,6 +16,7 @@ from fanclub.content.tests.conftest import matrix  # noqa: F401 (the fixture)
 from fanclub.content.tests.factories import make_post
 from fanclub.creators.models import Tier
 from fanclub.search import selectors
+from fanclub.search.selectors import posts as post_selectors
 from fanclub.search.tests.test_lists_sql import labelled  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +73,7 @@ def _walk(rows_for: Any, *, viewer: Any, country: str, text: str, limit: int) ->
     query = selectors.search_query_parse(raw=text)
     pages, cursor = [], None
     while True:
-        rows, cursor, correction = selectors._post_ranked_page(
+        rows, cursor, correction = post_selectors._post_ranked_page(
             viewer=viewer, country=country, query=query, cursor=cursor, limit=limit, rows_for=rows_for
         )
         pages.append((rows, cursor, correction))
@@ -95,17 +96,21 @@ def _assert_same(got: list[Any], expected: list[Any], context: Any) -> None:
 @pytest.mark.parametrize("collect_below", [2000, 0], ids=["rare correction", "common correction"])
 def test_the_ranking_sql_matches_its_orm_specification(searchable, monkeypatch, collect_below):
     _posts, viewers = searchable
-    monkeypatch.setattr(selectors, "CORRECTION_COLLECT_BELOW", collect_below)
+    monkeypatch.setattr(post_selectors, "CORRECTION_COLLECT_BELOW", collect_below)
     sizes: dict[tuple[str, str], int] = {}
     via: set[tuple[str, str]] = set()
     for viewer_name, (viewer, country) in viewers.items():
         for text in QUERIES:
             for limit in (2, 50):
                 got = _walk(
-                    selectors._post_ranked_rows, viewer=viewer, country=country, text=text, limit=limit
+                    post_selectors._post_ranked_rows, viewer=viewer, country=country, text=text, limit=limit
                 )
                 expected = _walk(
-                    selectors._post_ranked_rows_orm, viewer=viewer, country=country, text=text, limit=limit
+                    post_selectors._post_ranked_rows_orm,
+                    viewer=viewer,
+                    country=country,
+                    text=text,
+                    limit=limit,
                 )
                 _assert_same(got, expected, (viewer_name, text, limit))
                 sizes[viewer_name, text] = sum(len(rows) for rows, _, _ in got)
@@ -140,13 +145,13 @@ def test_the_ranking_sql_pages_like_its_specification_with_the_ranked_cards(sear
                     cursor=cursor,
                     limit=2,
                 )
-                rows, expected_cursor, correction = selectors._post_ranked_page(
+                rows, expected_cursor, correction = post_selectors._post_ranked_page(
                     viewer=viewer,
                     country=country,
                     query=selectors.search_query_parse(raw=text),
                     cursor=cursor,
                     limit=2,
-                    rows_for=selectors._post_ranked_rows_orm,
+                    rows_for=post_selectors._post_ranked_rows_orm,
                 )
                 found = [(p.pk, p.snippet, p.via_correction) for p in page.items]  # type: ignore[attr-defined]
                 assert found == [(row[0], row[2], row[3]) for row in rows], (viewer_name, text)
@@ -177,10 +182,10 @@ def test_the_query_words_are_bound_parameters(searchable):
     for text in ("harbour' OR 1=1 --", "harbour %(viewer)s", "harbour | matrix", "%s%%"):
         query = selectors.search_query_parse(raw=text)
         for fuzzy in (False, True):
-            got = selectors._post_ranked_rows(
+            got = post_selectors._post_ranked_rows(
                 viewer=viewer, country="", query=query, fuzzy=fuzzy, correction=None, start=0, stop=50
             )
-            expected = selectors._post_ranked_rows_orm(
+            expected = post_selectors._post_ranked_rows_orm(
                 viewer=viewer, country="", query=query, fuzzy=fuzzy, correction=None, start=0, stop=50
             )
             assert [row[0] for row in got] == [row[0] for row in expected], text

@@ -1,4 +1,4 @@
-"""Suggestions run hand-written SQL (``selectors._creator_suggestions``, ``_tag_suggestions``); their
+"""Suggestions run hand-written SQL (``selectors.suggest._creator_suggestions``, ``_tag_suggestions``); their
 ORM versions (``_creator_suggest_qs`` through ``_creator_suggestions_orm``, ``_tag_suggestions_orm``)
 stay as the specifications. Both must give the same creators (ids, scores, order, loaded fields) and
 tags (names, counts, order) for every kind of viewer (anonymous, fan, blocked either way, the creator
@@ -23,6 +23,7 @@ from fanclub.content.tests.factories import make_creator, make_post, png_bytes, 
 from fanclub.creators import services as creator_services
 from fanclub.creators.presenters import avatar_url
 from fanclub.search import selectors
+from fanclub.search.selectors import suggest as suggest_selectors
 from fanclub.search.tests.test_creator_ranking_sql import _loaded, viewers_around
 
 pytestmark = pytest.mark.django_db
@@ -72,8 +73,8 @@ def test_the_suggestions_sql_matches_its_orm_specification(people):
         for text in QUERIES:
             context = (viewer_name, text)
             query = selectors.search_query_parse(raw=text)
-            got = selectors._creator_suggestions(viewer=viewer, country=country, query=query)
-            expected = selectors._creator_suggestions_orm(viewer=viewer, country=country, query=query)
+            got = suggest_selectors._creator_suggestions(viewer=viewer, country=country, query=query)
+            expected = suggest_selectors._creator_suggestions_orm(viewer=viewer, country=country, query=query)
             assert [row.pk for row in got] == [row.pk for row in expected], context
             for row, old in zip(got, expected, strict=True):
                 assert row.score == pytest.approx(old.score, abs=1e-6), (context, row.pk)
@@ -115,12 +116,12 @@ def test_suggested_creators_cost_one_statement_and_the_presenters_none(people, d
         for text in ("len", "lena", "lenna", "qzxqvw"):
             query = selectors.search_query_parse(raw=text)
             with django_assert_num_queries(1):
-                creators = selectors._creator_suggestions(viewer=viewer, country=country, query=query)
+                creators = suggest_selectors._creator_suggestions(viewer=viewer, country=country, query=query)
                 shown = _shown(request, creators)
-            expected = selectors._creator_suggestions_orm(viewer=viewer, country=country, query=query)
+            expected = suggest_selectors._creator_suggestions_orm(viewer=viewer, country=country, query=query)
             assert shown == _shown(request, expected), (viewer_name, text)
     viewer, _ = people["the creator"]
-    creators = selectors._creator_suggestions(
+    creators = suggest_selectors._creator_suggestions(
         viewer=viewer, country="", query=selectors.search_query_parse(raw="len")
     )
     assert (avatar_url(request, creators[0]) or "").startswith("/media/")  # the avatar image reached it
@@ -174,8 +175,10 @@ def test_the_tag_suggestions_sql_matches_its_orm_specification(tagged):
         for text in TAG_QUERIES:
             query = selectors.search_query_parse(raw=text)
             for limit in (1, 8):
-                got = selectors._tag_suggestions(viewer=viewer, country=country, query=query, limit=limit)
-                expected = selectors._tag_suggestions_orm(
+                got = suggest_selectors._tag_suggestions(
+                    viewer=viewer, country=country, query=query, limit=limit
+                )
+                expected = suggest_selectors._tag_suggestions_orm(
                     viewer=viewer, country=country, query=query, limit=limit
                 )
                 assert got == expected, (viewer_name, text, limit)
