@@ -28,8 +28,10 @@ CHROMIUM_ARGS = [
 @pytest.fixture
 def chromium() -> Iterator[object]:
     """A launched Chromium browser (never `playwright install`: Debian's package is used)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # expect() waits 5 s by default; a loaded CI machine has taken longer to render a page.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, headless=True, args=CHROMIUM_ARGS)
         yield browser

@@ -68,7 +68,7 @@ def _send(sender: Any, conversation_id: int, text: str = "hi", **fields: Any) ->
 async def _next(socket: WebsocketClient, frame_type: str) -> dict[str, Any]:
     """The next frame of ``frame_type`` (other live events, e.g. badges, may come first)."""
     for _ in range(10):
-        frame = await socket.receive_json_from(timeout=3)
+        frame = await socket.receive_json_from(timeout=10)
         if frame["type"] == frame_type:
             return frame
     raise AssertionError(f"no {frame_type} frame")
@@ -113,7 +113,7 @@ async def test_typing_is_relayed_to_the_other_side_only(make_user, socket_for):
 
     await fan_socket.send_json_to({"type": "typing", "conversationId": cid})
 
-    assert await creator_socket.receive_json_from(timeout=3) == {
+    assert await creator_socket.receive_json_from(timeout=10) == {
         "type": "typing",
         "conversationId": cid,
         "userId": fan.pk,

@@ -195,7 +195,7 @@ async def test_the_reporter_gets_the_outcome_live_on_their_socket(make_user):
         await database_sync_to_async(messaging_services.message_report_resolve)(
             moderator=moderator, report_id=report.pk, outcome="actioned", note="Spam"
         )
-        frames = [await socket.receive_json_from(timeout=5) for _ in range(2)]
+        frames = [await socket.receive_json_from(timeout=10) for _ in range(2)]
     finally:
         await socket.disconnect()
 

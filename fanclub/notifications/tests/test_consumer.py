@@ -71,7 +71,7 @@ async def test_notify_sends_the_rendered_notice_and_unread_count_on_commit(socke
 
     await database_sync_to_async(_notify_in_transaction)(recipient_id=creator.pk, actor_id=fan.pk, fail=True)
     await database_sync_to_async(_notify_in_transaction)(recipient_id=creator.pk, actor_id=fan.pk)
-    frame = await socket.receive_json_from(timeout=5)  # the first frame: the rolled-back notice sent none
+    frame = await socket.receive_json_from(timeout=10)  # the first frame: the rolled-back notice sent none
 
     assert frame["type"] == "notification"
     assert frame["unreadCount"] == 1
