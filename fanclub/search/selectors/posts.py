@@ -131,6 +131,8 @@ _LABELS_DOCUMENT_SQL = f"to_tsvector('{CONFIG}'::regconfig, {_LABELS_SQL})"
 _TEXT_DOCUMENT_SQL = f"to_tsvector('{CONFIG}'::regconfig, p.text)"
 _LABELS_TRIGRAM_SQL = f"fanclub_unaccent(lower({_LABELS_SQL}))"
 _CORRECTED_SQL = f"to_tsquery('{CONFIG}'::regconfig, %(corrected)s)"
+# ``post_qs_searchable_by``'s twin over ``content_selectors.POSTS_FROM_SQL``, with ``policy.sql_params``.
+_SEARCHABLE_SQL = f"{policy.LIVE_SQL} AND {policy.VISIBLE_SQL}"
 
 
 def _readable_match_sql(tsquery: str, *, has_access: str) -> str:
@@ -171,7 +173,7 @@ def _post_ranking_sql(*, full_text: bool, trigram: bool, corrected: bool, collec
     FROM content_post p CROSS JOIN LATERAL (SELECT {policy.HAS_ACCESS_SQL} AS has_access) AS a
     WHERE p.id IN (
       SELECT p.id FROM {content_selectors.POSTS_FROM_SQL}
-      WHERE {policy.LIVE_SQL} AND {policy.VISIBLE_SQL} AND ({" OR ".join(arms)})
+      WHERE {_SEARCHABLE_SQL} AND ({" OR ".join(arms)})
       ORDER BY {newest} DESC, p.id DESC
       LIMIT {RANK_WINDOW}
     )

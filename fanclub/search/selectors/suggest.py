@@ -4,6 +4,7 @@ post."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +40,13 @@ from fanclub.search.selectors.creators import (
     _name_similarity,
     creator_qs_visible_to,
 )
-from fanclub.search.selectors.posts import _LABELS_TRIGRAM_SQL, post_qs_searchable_by
+from fanclub.search.selectors.posts import (
+    _CORRECTED_SQL,
+    _LABELS_TRIGRAM_SQL,
+    _SEARCHABLE_SQL,
+    _readable_match_sql,
+    post_qs_searchable_by,
+)
 from fanclub.search.selectors.query import ParsedQuery
 
 
@@ -151,8 +158,9 @@ def _creator_suggestions(*, viewer: Any, country: str, query: ParsedQuery) -> li
 def search_suggest(*, viewer: Any, country: str = "", query: ParsedQuery) -> Suggestions:
     """Up to ``SUGGEST_LIMIT`` suggestions while typing: creators whose handle or name starts with
     (or is trigram-similar to) the query (one hand-written statement), then tags of visible posts;
-    from 4 letters, the spelling correction too when it finds the viewer a post. Two queries (three
-    from 4 letters, four when a word is corrected)."""
+    from 4 letters, the spelling correction too when it finds the viewer a post (one more
+    hand-written statement, ``EXISTS``). Two queries (three from 4 letters, four when a word is
+    corrected)."""
     creators = _creator_suggestions(viewer=viewer, country=country, query=query)
     return Suggestions(
         creators=creators,
@@ -163,16 +171,56 @@ def search_suggest(*, viewer: Any, country: str = "", query: ParsedQuery) -> Sug
     )
 
 
-def _suggested_correction(*, viewer: Any, country: str, query: ParsedQuery) -> Correction | None:
+def _suggested_correction_found_orm(*, viewer: Any, country: str, correction: Correction) -> bool:
+    """The correction check's specification (the requests run its SQL twin,
+    :func:`_suggested_correction_found`): does ``correction`` find the viewer a live post by what
+    they may read (labels always, text with access)?"""
+    tsquery = docs.TsQuery(docs.text(correction.tsquery))
+    return post_qs_searchable_by(viewer=viewer, country=country).filter(_readable_match(tsquery)).exists()
+
+
+# ``_suggested_correction_found_orm``'s SQL twin, written once at import from the ranking's pieces
+# (``_SEARCHABLE_SQL``, ``_readable_match_sql`` with the policy's ``has_access`` inline): it runs on
+# keystrokes, where building and compiling the queryset cost more CPU than the statement. Not
+# prepared (the words decide between the GIN indexes and walking the posts), as the ranking;
+# ``tests/test_correction_sql.py`` compares both.
+_CORRECTION_FOUND = f"""
+    SELECT EXISTS (
+      SELECT 1 FROM {content_selectors.POSTS_FROM_SQL}
+      WHERE {_SEARCHABLE_SQL}
+        AND {_readable_match_sql(_CORRECTED_SQL, has_access=f"({policy.HAS_ACCESS_SQL})")}
+    )
+    """  # noqa: S608 (constants only; the corrected words are a bound parameter)
+
+
+def _suggested_correction_found(*, viewer: Any, country: str, correction: Correction) -> bool:
+    """:func:`_suggested_correction_found_orm` in one hand-written statement."""
+    params = {**policy.sql_params(user=viewer, country=country), "corrected": correction.tsquery}
+    with connection.cursor() as cursor:
+        cursor.execute(_CORRECTION_FOUND, params)
+        (found,) = cursor.fetchone()
+    return bool(found)
+
+
+CorrectionFound = Callable[..., bool]
+
+
+def _suggested_correction(
+    *,
+    viewer: Any,
+    country: str,
+    query: ParsedQuery,
+    found_for: CorrectionFound = _suggested_correction_found,
+) -> Correction | None:
     """The correction, offered only if it finds the viewer a post by what they may read (the same
-    rule as the results page: never a hint at what blocks, geo-blocks or locks hide)."""
+    rule as the results page: never a hint at what blocks, geo-blocks or locks hide). ``found_for``:
+    the SQL check or its ORM specification (``_suggested_correction_found_orm``, for tests)."""
     if len(query.text) <= MIN_TRIGRAM_LENGTH:
         return None
     correction = search_correction(query=query)
     if correction is None:
         return None
-    tsquery = docs.TsQuery(docs.text(correction.tsquery))
-    found = post_qs_searchable_by(viewer=viewer, country=country).filter(_readable_match(tsquery)).exists()
+    found = found_for(viewer=viewer, country=country, correction=correction)
     return correction if found else None
 
 
@@ -213,7 +261,7 @@ def _tag_suggestions_orm(*, viewer: Any, country: str, query: ParsedQuery, limit
 
 # ``_tag_suggestions_orm``'s SQL twin, one text per shape (trigram arm or not), written once at
 # import: the newest posts whose labels contain the typed prefix (or, from 4 letters, are trigram-
-# similar to it), then the policy (``post_qs_searchable_by``'s twin: ``LIVE_SQL``, ``VISIBLE_SQL``)
+# similar to it), then the policy (``post_qs_searchable_by``'s twin, ``posts._SEARCHABLE_SQL``)
 # on those only, then their tags. Not prepared (a one-letter prefix and a rare tag want different
 # plans); ``tests/test_suggest_sql.py`` compares both.
 _TAG_NEEDLE_SQL = "fanclub_unaccent(lower(%(tag)s))"
@@ -233,7 +281,7 @@ def _tag_suggest_sql(*, trigram: bool) -> str:
         SELECT p.id FROM content_post p WHERE {match}
         ORDER BY p.published_at DESC, p.id DESC
         LIMIT {SUGGEST_TAG_SCAN * 2}
-      ) AND {policy.LIVE_SQL} AND {policy.VISIBLE_SQL}
+      ) AND {_SEARCHABLE_SQL}
       ORDER BY p.published_at DESC, p.id DESC
       LIMIT {SUGGEST_TAG_SCAN}
     ) AS candidate, unnest(candidate.tags) AS tag
