@@ -92,6 +92,7 @@ if not User.objects.filter(handle="bs.fan").exists():
 MEASURE = r"""
 import json, random, time
 from django.contrib.auth.models import AnonymousUser
+import psycopg
 from django.db import connection
 from fanclub.accounts.models import User
 from fanclub.content.models import Post
@@ -138,10 +139,13 @@ CASES = [
 ]
 
 class Recorder:
+    # Each statement with how it was sent: prepared on the server ($n placeholders, a psycopg
+    # RawCursor: core.sql.fetch_prepared) or bound on the client (Django's cursor).
     def __init__(self):
         self.statements = []
     def __call__(self, execute, sql, params, many, context):
-        self.statements.append((sql, params))
+        prepared = isinstance(context["cursor"].cursor, psycopg.RawCursor)
+        self.statements.append((sql, params, prepared))
         return execute(sql, params, many, context)
 
 def percentile(values, share):
@@ -163,7 +167,12 @@ for viewer_label, viewer in (("anonymous", AnonymousUser()), ("fan", fan)):
         count = len(found) if isinstance(found, list) else len(found.creators) + len(found.tags) + (found.correction is not None)
         def bare():
             with connection.cursor() as cursor:
-                for sql, params in statements:
+                for sql, params, prepared in statements:
+                    if prepared:  # as ours sends it: prepared once per connection
+                        with psycopg.RawCursor(connection.connection) as raw:
+                            raw.execute(sql, params, prepare=True)
+                            raw.fetchall()
+                        continue
                     cursor.execute(sql, params)
                     cursor.fetchall()
         for _ in range(3):  # warm caches and plans alike
