@@ -199,6 +199,12 @@ _FIRST_PAGE = content_selectors.card_statement(
     feed_page_rows=_PAGE_ROWS_SQL,
     feed_digest=_DIGEST_SQL,
 )
+# The same without the digest, for when the cache is off (nothing would keep it).
+_FIRST_PAGE_UNCACHED = content_selectors.card_statement(
+    with_sql=f"{_AUDIENCE_CTES},\n{_page_cte(after=False)}",
+    ids_sql=_PAGE_IDS_SQL,
+    feed_page_rows=_PAGE_ROWS_SQL,
+)
 _NEXT_PAGE = content_selectors.card_statement(
     with_sql=f"{_AUDIENCE_CTES},\n{_page_cte(after=True)}",
     ids_sql=_PAGE_IDS_SQL,
@@ -253,7 +259,8 @@ def feed_list_for_user(
             # Someone published, the audience changed, or a post left (deleted, expired, access
             # rule, geo, creator gone): compute the page again.
     if position is None:
-        statement, rows = _FIRST_PAGE, fetch_prepared(_FIRST_PAGE.sql, params)
+        statement = _FIRST_PAGE if caching else _FIRST_PAGE_UNCACHED
+        rows = fetch_prepared(statement.sql, params)
     else:
         before_at, before_id = position
         statement = _NEXT_PAGE
