@@ -192,24 +192,24 @@ _DIGEST_SQL = "concat_ws(':', {})".format(
 )
 _PAGE_IDS_SQL = "ARRAY(SELECT id FROM page ORDER BY published_at DESC, id DESC LIMIT %(limit)s)"
 _PAGE_ROWS_SQL = "(SELECT count(*) FROM page)"
-# First page (with the digest a cache entry keeps) and a page after a cursor.
-_FIRST_PAGE = content_selectors.card_statement(
-    with_sql=f"{_AUDIENCE_CTES},\n{_page_cte(after=False)}",
-    ids_sql=_PAGE_IDS_SQL,
-    feed_page_rows=_PAGE_ROWS_SQL,
-    feed_digest=_DIGEST_SQL,
-)
-# The same without the digest, for when the cache is off (nothing would keep it).
-_FIRST_PAGE_UNCACHED = content_selectors.card_statement(
-    with_sql=f"{_AUDIENCE_CTES},\n{_page_cte(after=False)}",
-    ids_sql=_PAGE_IDS_SQL,
-    feed_page_rows=_PAGE_ROWS_SQL,
-)
-_NEXT_PAGE = content_selectors.card_statement(
-    with_sql=f"{_AUDIENCE_CTES},\n{_page_cte(after=True)}",
-    ids_sql=_PAGE_IDS_SQL,
-    feed_page_rows=_PAGE_ROWS_SQL,
-)
+
+
+def _page_statement(*, after: bool, **columns: str) -> content_selectors.CardStatement:
+    """A page's statement: the audience, the page's ids and their cards, with the page's row count
+    (is there a next page) and ``columns``."""
+    return content_selectors.card_statement(
+        with_sql=f"{_AUDIENCE_CTES},\n{_page_cte(after=after)}",
+        ids_sql=_PAGE_IDS_SQL,
+        feed_page_rows=_PAGE_ROWS_SQL,
+        **columns,
+    )
+
+
+# First page (with the digest a cache entry keeps; without it when the cache is off, as nothing
+# would keep it) and a page after a cursor.
+_FIRST_PAGE = _page_statement(after=False, feed_digest=_DIGEST_SQL)
+_FIRST_PAGE_UNCACHED = _page_statement(after=False)
+_NEXT_PAGE = _page_statement(after=True)
 # A cached first page's cards, only while the entry holds: the audience has the same digest and no
 # creator in it has published since the entry was computed (a walk of the feed index's newest
 # entries). Otherwise no row: the page is computed again.
