@@ -133,11 +133,12 @@ def fetch_prepared(sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]
     elif connection.connection.prepare_threshold is None:
         connection.connection.prepare_threshold = _NEVER_AUTOMATICALLY
     text, names = positional(sql)
-    missing = [name for name in names if name not in params]
-    if missing:
-        raise KeyError(f"the statement's parameters {missing} have no value")
+    try:
+        values = [_typed(params[name]) for name in names]
+    except KeyError as missing:
+        raise KeyError(f"the statement's parameter {missing} has no value") from None
     raw = _PreparingCursor(connection.connection, utc=connection.timezone_name == "UTC")
     wrapped = (_DebugWrapper if connection.queries_logged else CursorWrapper)(raw, connection)
     with wrapped as cursor:
-        cursor.execute(text, [_typed(params[name]) for name in names])
+        cursor.execute(text, values)
         return list(cursor.fetchall())
