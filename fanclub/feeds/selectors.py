@@ -10,10 +10,12 @@ posts through the access policy again (``has_access``, geo, blocks, dates) with 
 needs (``content.selectors.card_statement``). All of it is one prepared statement written once:
 building it through the ORM cost twenty times the database's work.
 
-The first page's ids (never the rendered cards) are cached per user. An entry is used only while the
-audience is the same set (a digest of it is stored) and no creator in it has published since the entry
-was computed, which the statement that loads the entry's cards checks first; the cards are always
-decided now, so a cache can never show a locked post unlocked or a blocked creator's post.
+Each page's ids (never the rendered cards) are cached per user: the first page and up to
+MAX_CACHED_PAGES pages after a cursor, in one entry. A page is used only while the audience is the
+same set (a digest of it is stored), every cached post is still visible, and, for the first page, no
+creator in it has published since the page was computed; the statement that loads the page's cards
+checks all of it first. The cards are always decided now, so a cache can never show a locked post
+unlocked or a blocked creator's post.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from fanclub.creators.models import Membership
 from fanclub.social.models import Block, Follow, Mute
 
 DEFAULT_CACHE_SECONDS = 60
+# Pages kept per user besides the first (a fan scrolling down); the oldest computed is dropped first.
+MAX_CACHED_PAGES = 10
 
 
 def cache_key(*, user_id: int) -> str:
@@ -205,14 +209,16 @@ def _page_statement(*, after: bool, **columns: str) -> content_selectors.CardSta
     )
 
 
-# First page (with the digest a cache entry keeps; without it when the cache is off, as nothing
-# would keep it) and a page after a cursor.
+# The first page and a page after a cursor, each with the digest a cache entry keeps, and without it
+# when the cache is off (nothing would keep it).
 _FIRST_PAGE = _page_statement(after=False, feed_digest=_DIGEST_SQL)
 _FIRST_PAGE_UNCACHED = _page_statement(after=False)
-_NEXT_PAGE = _page_statement(after=True)
-# A cached first page's cards, only while the entry holds: the audience has the same digest and no
-# creator in it has published since the entry was computed (a walk of the feed index's newest
-# entries). Otherwise no row: the page is computed again.
+_NEXT_PAGE = _page_statement(after=True, feed_digest=_DIGEST_SQL)
+_NEXT_PAGE_UNCACHED = _page_statement(after=True)
+# A cached page's cards, only while the entry holds: the audience has the same digest and, for a
+# first page, no creator in it has published since the page was computed (a walk of the feed index's
+# newest entries; ``since`` is NULL for a page after a cursor, which a newer post cannot change).
+# Otherwise no row: the page is computed again.
 _CACHED_PAGE = content_selectors.card_statement(
     with_sql=f"""{_AUDIENCE_CTES},
 valid AS MATERIALIZED (SELECT {_DIGEST_SQL} = %(digest)s AND NOT EXISTS (
@@ -229,7 +235,7 @@ def feed_list_for_user(
     """The home feed of ``user``: live posts of followed and subscribed creators, newest first,
     each annotated by the access policy (``has_access``) and ready for ``presenters.post_card``
     (with ``offered_tier_list``, see ``content.selectors.posts_from_card_rows``). One statement: the
-    page's ids and cards; for a cached first page, its cards while the entry holds."""
+    page's ids and cards; for a cached page, its cards while the entry holds."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ApiError(f"limit must be between 1 and {MAX_LIMIT}.", code="validation_error", status=422)
     now = timezone.now()
@@ -240,22 +246,37 @@ def feed_list_for_user(
         "limit": limit,
         "large": LARGE_AUDIENCE,
     }
-    caching = position is None and cache_seconds() > 0
+    seconds = cache_seconds()
+    caching = seconds > 0
     key = cache_key(user_id=user.pk)
+    page_key = cursor or ""
+    pages: dict[str, Any] = {}
     if caching:
         entry = cache.get(key)
-        if isinstance(entry, dict) and (entry.get("country"), entry.get("limit")) == (country, limit):
-            since = datetime.fromtimestamp(entry["computed_at"], tz=timezone.get_current_timezone())
+        if isinstance(entry, dict) and isinstance(entry.get("pages"), dict):
+            # Pages older than the TTL are dropped: adding a page renews the whole entry's TTL.
+            pages = {
+                name: page
+                for name, page in entry["pages"].items()
+                if isinstance(page, dict) and now.timestamp() - page.get("computed_at", 0) < seconds
+            }
+        page = pages.get(page_key)
+        if page is not None and (page.get("country"), page.get("limit")) == (country, limit):
+            since = (
+                datetime.fromtimestamp(page["computed_at"], tz=timezone.get_current_timezone())
+                if position is None
+                else None
+            )
             posts = content_selectors.post_list_by_ids_for_viewer(
                 viewer=user,
-                post_ids=list(entry["ids"]),
+                post_ids=list(page["ids"]),
                 country=country,
                 now=now,
                 statement=_CACHED_PAGE,
-                params={**params, "digest": entry["digest"], "since": since},
+                params={**params, "digest": page["digest"], "since": since},
             )
-            if len(posts) == len(entry["ids"]):
-                return Page(items=posts, next_cursor=entry["next_cursor"])
+            if len(posts) == len(page["ids"]):
+                return Page(items=posts, next_cursor=page["next_cursor"])
             # Someone published, the audience changed, or a post left (deleted, expired, access
             # rule, geo, creator gone): compute the page again.
     if position is None:
@@ -263,23 +284,24 @@ def feed_list_for_user(
         rows = fetch_prepared(statement.sql, params)
     else:
         before_at, before_id = position
-        statement = _NEXT_PAGE
-        rows = fetch_prepared(_NEXT_PAGE.sql, {**params, "before_at": before_at, "before_id": before_id})
+        statement = _NEXT_PAGE if caching else _NEXT_PAGE_UNCACHED
+        rows = fetch_prepared(statement.sql, {**params, "before_at": before_at, "before_id": before_id})
     posts = content_selectors.posts_from_card_rows(rows, extra=statement.names)
     posts.sort(key=lambda post: (post.published_at, post.pk), reverse=True)
     more = bool(posts) and posts[0].feed_page_rows > limit  # type: ignore[attr-defined]
     next_cursor = encode_cursor([posts[-1].published_at, posts[-1].pk]) if more else None
     if caching and posts:
-        cache.set(
-            key,
-            {
-                "country": country,
-                "digest": posts[0].feed_digest,  # type: ignore[attr-defined]
-                "limit": limit,
-                "computed_at": now.timestamp(),
-                "ids": [post.pk for post in posts],
-                "next_cursor": next_cursor,
-            },
-            cache_seconds(),
-        )
+        pages.pop(page_key, None)
+        pages[page_key] = {
+            "country": country,
+            "digest": posts[0].feed_digest,  # type: ignore[attr-defined]
+            "limit": limit,
+            "computed_at": now.timestamp(),
+            "ids": [post.pk for post in posts],
+            "next_cursor": next_cursor,
+        }
+        later = [name for name in pages if name]
+        for name in later[: max(0, len(later) - MAX_CACHED_PAGES)]:
+            del pages[name]  # the oldest computed first (dicts keep insertion order)
+        cache.set(key, {"pages": pages}, seconds)
     return Page(items=posts, next_cursor=next_cursor)

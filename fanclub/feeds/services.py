@@ -1,4 +1,4 @@
-"""Writes of the feeds app: explicit invalidation of cached first pages.
+"""Writes of the feeds app: explicit invalidation of cached feed pages.
 
 The cache validates itself on every read (audience digest, newest post), so these deletes are
 about freshness, not safety: they make a follow, unfollow, block or mute show at once, also for a
@@ -16,7 +16,7 @@ from fanclub.feeds.selectors import cache_key
 
 
 def feed_cache_invalidate(*, user_ids: Iterable[int]) -> None:
-    """Drop the cached first page of each user, after the current transaction commits."""
+    """Drop the cached feed pages of each user, after the current transaction commits."""
     keys = [cache_key(user_id=user_id) for user_id in user_ids]
     if keys:
         transaction.on_commit(lambda: cache.delete_many(keys))

@@ -6,7 +6,9 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from fanclub.content import services as content_services
@@ -35,6 +37,13 @@ def _feed(user, **params):
 
 def _ids(user, **params) -> list[int]:
     return [item["id"] for item in _feed(user, **params)["items"]]
+
+
+def _cached_ids(user, cursor: str = "") -> list[int] | None:
+    """The ids of ``user``'s cached page (the first page, or the page after ``cursor``)."""
+    entry = cache.get(selectors.cache_key(user_id=user.pk))
+    page = entry["pages"].get(cursor) if entry else None
+    return page["ids"] if page else None
 
 
 def _backdate(post, minutes: int) -> None:
@@ -230,8 +239,7 @@ def test_first_page_ids_are_cached_and_new_posts_show_at_once(world):
     lena, fan = world["lena"], world["fan"]
     first = make_post(lena, text="1", access="public")
     assert _ids(fan) == [first.pk]
-    entry = cache.get(selectors.cache_key(user_id=fan.pk))
-    assert entry["ids"] == [first.pk]
+    assert _cached_ids(fan) == [first.pk]
     second = make_post(lena, text="2", access="public")  # no hook: the read-time check sees it
     assert _ids(fan) == [second.pk, first.pk]
 
@@ -241,7 +249,7 @@ def test_cached_page_never_shows_a_locked_post_unlocked(world):
     post = make_post(mark, text="members", access="subscribers")
     Follow.objects.create(follower=fan, creator=mark)  # keeps mark in the audience after the end
     assert _feed(fan)["items"][0]["hasAccess"] is True
-    assert cache.get(selectors.cache_key(user_id=fan.pk))["ids"] == [post.pk]
+    assert _cached_ids(fan) == [post.pk]
     creator_services.membership_end(creator=mark, fan=fan)
     item = _feed(fan)["items"][0]
     assert (item["id"], item["hasAccess"], item["text"]) == (post.pk, False, None)
@@ -274,7 +282,7 @@ def test_cached_page_follows_audience_changes_made_behind_the_services_back(worl
     for n, post in enumerate((later, members, old)):
         _backdate(post, 10 + n)  # all published before the entry is computed
     assert _ids(fan) == [members.pk, old.pk]
-    assert cache.get(selectors.cache_key(user_id=fan.pk))["ids"] == [members.pk, old.pk]
+    assert _cached_ids(fan) == [members.pk, old.pk]
     if change == "unfollow":
         Follow.objects.filter(follower=fan, creator=lena).delete()
         expected = [members.pk]
@@ -321,11 +329,116 @@ def test_cache_with_redis(world, settings, redis_url):
         post = make_post(lena, text="hi", access="public")
         assert _ids(fan) == [post.pk]
         assert type(cache._connections["default"]).__name__ == "RedisCache"
-        assert cache.get(key)["ids"] == [post.pk]
+        assert _cached_ids(fan) == [post.pk]
         Block.objects.create(blocker=fan, blocked=lena)
         assert _ids(fan) == []
     finally:
         cache.delete(key)
+
+
+def _served_from_cache(user, **params) -> tuple[list[int], bool]:
+    """The page's ids, and whether they came from the cache (the statement checking an entry ran)."""
+    with CaptureQueriesContext(connection) as queries:
+        ids = _ids(user, **params)
+    feed_statements = [query["sql"] for query in queries.captured_queries if "content_post" in query["sql"]]
+    return ids, "AS holds" in feed_statements[-1]  # a miss runs the page's own statement after it
+
+
+@pytest.fixture
+def three_pages(world):
+    """Seven public posts of lena, one minute apart: pages of 3 are [6 5 4] [3 2 1] [0]."""
+    posts = [make_post(world["lena"], text=f"p{n}", access="public") for n in range(7)]
+    for n, post in enumerate(posts):
+        _backdate(post, 100 - n)
+    first = _feed(world["fan"], limit=3)
+    second = _feed(world["fan"], limit=3, cursor=first["nextCursor"])
+    return posts, first["nextCursor"], second["nextCursor"]
+
+
+def test_pages_after_a_cursor_are_cached_too(world, three_pages):
+    fan = world["fan"]
+    posts, cursor, _ = three_pages
+    assert _cached_ids(fan, cursor) == [posts[3].pk, posts[2].pk, posts[1].pk]
+    assert _served_from_cache(fan, limit=3, cursor=cursor) == ([posts[3].pk, posts[2].pk, posts[1].pk], True)
+    # A newer post cannot change a page after a cursor: the page still holds; the first page does not.
+    newest = make_post(world["lena"], text="new", access="public")
+    assert _served_from_cache(fan, limit=3, cursor=cursor) == ([posts[3].pk, posts[2].pk, posts[1].pk], True)
+    assert _served_from_cache(fan, limit=3) == ([newest.pk, posts[6].pk, posts[5].pk], False)
+    # Another page size is another page.
+    assert _served_from_cache(fan, limit=2, cursor=cursor)[1] is False
+
+
+def test_a_cached_page_after_a_cursor_is_recomputed_when_a_post_leaves_it(world, three_pages):
+    fan = world["fan"]
+    posts, cursor, last = three_pages
+    content_services.post_delete(user=world["lena"], post_id=posts[2].pk)
+    # Complete again: the next older post moves up; its cursor is the new page's own.
+    assert _served_from_cache(fan, limit=3, cursor=cursor) == ([posts[3].pk, posts[1].pk, posts[0].pk], False)
+    assert _cached_ids(fan, cursor) == [posts[3].pk, posts[1].pk, posts[0].pk]
+    assert _feed(fan, limit=3, cursor=cursor)["nextCursor"] is None
+    assert [item["id"] for item in _feed(fan, limit=3, cursor=last)["items"]] == [posts[0].pk]
+
+
+def test_a_cached_page_after_a_cursor_never_shows_a_locked_post_unlocked(world):
+    mark, fan, tier = world["mark"], world["fan"], world["tier"]
+    Follow.objects.create(follower=fan, creator=mark)  # keeps mark in the audience after the end
+    posts = [make_post(mark, text=f"m{n}", access="subscribers") for n in range(3)]
+    for n, post in enumerate(posts):
+        _backdate(post, 10 - n)
+    cursor = _feed(fan, limit=1)["nextCursor"]
+    assert [item["hasAccess"] for item in _feed(fan, limit=1, cursor=cursor)["items"]] == [True]
+    creator_services.membership_end(creator=mark, fan=fan)
+    item = _feed(fan, limit=1, cursor=cursor)["items"][0]
+    assert (item["id"], item["hasAccess"], item["text"]) == (posts[1].pk, False, None)
+    creator_services.membership_grant(creator=mark, fan=fan, tier_id=tier.pk)
+    assert _feed(fan, limit=1, cursor=cursor)["items"][0]["hasAccess"] is True
+
+
+@pytest.mark.parametrize("change", ["block", "unfollow", "mute"])
+def test_a_cached_page_after_a_cursor_follows_the_audience_behind_the_services_back(
+    world, three_pages, change
+):
+    lena, mark, fan = world["lena"], world["mark"], world["fan"]
+    posts, cursor, _ = three_pages
+    older = make_post(mark, text="mark's", access="public")
+    _backdate(older, 200)  # older than every lena post: on the last page
+    assert _cached_ids(fan, cursor) == [posts[3].pk, posts[2].pk, posts[1].pk]
+    if change == "block":
+        Block.objects.create(blocker=lena, blocked=fan)
+    elif change == "unfollow":
+        Follow.objects.filter(follower=fan, creator=lena).delete()
+    else:
+        Mute.objects.create(muter=fan, muted=lena)
+    assert _cached_ids(fan, cursor) is not None  # no invalidation ran
+    assert _served_from_cache(fan, limit=3, cursor=cursor) == ([older.pk], False)
+
+
+def test_a_user_keeps_at_most_max_cached_pages_after_cursors(world, monkeypatch):
+    monkeypatch.setattr(selectors, "MAX_CACHED_PAGES", 2)
+    posts = [make_post(world["lena"], text=f"p{n}", access="public") for n in range(5)]
+    for n, post in enumerate(posts):
+        _backdate(post, 100 - n)
+    fan, cursor, cursors = world["fan"], None, []
+    while True:
+        page = _feed(fan, limit=1, **({"cursor": cursor} if cursor else {}))
+        cursor = page["nextCursor"]
+        if not cursor:
+            break
+        cursors.append(cursor)
+    assert len(cursors) == 4
+    pages = cache.get(selectors.cache_key(user_id=fan.pk))["pages"]
+    assert list(pages) == ["", cursors[2], cursors[3]]  # the first page, then the two newest computed
+
+
+def test_a_cached_page_is_not_used_after_the_ttl(world, three_pages, settings):
+    fan = world["fan"]
+    posts, cursor, _ = three_pages
+    key = selectors.cache_key(user_id=fan.pk)
+    entry = cache.get(key)
+    entry["pages"][cursor]["computed_at"] -= settings.FEEDS_CACHE_SECONDS
+    cache.set(key, entry)  # as if the entry's TTL had been renewed by a page added since
+    assert _served_from_cache(fan, limit=3, cursor=cursor) == ([posts[3].pk, posts[2].pk, posts[1].pk], False)
+    assert _served_from_cache(fan, limit=3, cursor=cursor)[1] is True
 
 
 @pytest.mark.parametrize("country", ["", "DE"])
