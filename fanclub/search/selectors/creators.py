@@ -82,11 +82,17 @@ def _creator_search_qs(*, viewer: Any, country: str, query: ParsedQuery, fuzzy: 
         default=Value(0.0),
         output_field=FloatField(),
     )
+    return _ranked_creators_qs(viewer=viewer, country=country, arms=arms, score=score + exact)
+
+
+def _ranked_creators_qs(*, viewer: Any, country: str, arms: Q, score: Any) -> QuerySet[Any]:
+    """The creators ``viewer`` may find matching ``arms``, best ``score`` first (the specifications of
+    the ranking and of the suggestions)."""
     return (
         creator_qs_visible_to(viewer=viewer, country=country)
         .filter(arms)
         .select_related("user", "avatar_media")
-        .annotate(score=score + exact)
+        .annotate(score=score)
         .order_by("-score", "display_name", "pk")
     )
 

@@ -38,7 +38,7 @@ from fanclub.search.selectors.creators import (
     _creator_from_row,
     _creator_visible_params,
     _name_similarity,
-    creator_qs_visible_to,
+    _ranked_creators_qs,
 )
 from fanclub.search.selectors.posts import (
     _CORRECTED_SQL,
@@ -91,12 +91,8 @@ def _creator_suggest_qs(*, viewer: Any, country: str, query: ParsedQuery) -> Que
         default=Value(0.0),
         output_field=FloatField(),
     )
-    return (
-        creator_qs_visible_to(viewer=viewer, country=country)
-        .filter(arms)
-        .select_related("user", "avatar_media")
-        .annotate(score=starts + _name_similarity(needle))
-        .order_by("-score", "display_name", "pk")
+    return _ranked_creators_qs(
+        viewer=viewer, country=country, arms=arms, score=starts + _name_similarity(needle)
     )
 
 
