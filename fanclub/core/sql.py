@@ -124,6 +124,9 @@ def _typed(value: Any) -> Any:
 
 def fetch_prepared(sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """Every row of ``sql`` (``%(name)s`` placeholders) as a prepared statement on Django's connection."""
+    # As Django's own cursors do: a persistent connection is checked once per request before its
+    # first statement (``CONN_HEALTH_CHECKS``), so one the server ended is replaced, not used.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     if "prepare_threshold" in connection.settings_dict.get("OPTIONS", {}):  # the operator decides
         if connection.settings_dict["OPTIONS"]["prepare_threshold"] is None:

@@ -6,8 +6,10 @@ import select
 from collections.abc import Iterator
 
 import pytest
-from django.db import connections
+from django.db import close_old_connections, connection, connections
 from psycopg.errors import DataError
+
+from fanclub.core.sql import fetch_prepared
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +85,19 @@ def test_a_connection_inside_a_transaction_is_checked_with_a_statement(fresh):
     assert checked.is_usable() is False  # an aborted transaction refuses SELECT 1
     checked.connection.execute("ROLLBACK")
     assert checked.is_usable() is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_prepared_statement_first_in_a_request_gets_a_live_connection(fresh):
+    """``core.sql.fetch_prepared`` (every bearer request's first statement) goes through the same
+    check as the ORM: after the server ended a persistent connection, the request gets a new one
+    instead of an error."""
+    _, observer = fresh
+    connection.ensure_connection()
+    connection.close_at = None  # persistent, as CONN_MAX_AGE > 0 makes it
+    pid = connection.connection.info.backend_pid
+    with observer.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    _wait_readable(connection)
+    close_old_connections()  # what Django runs when a request starts
+    assert fetch_prepared("SELECT pg_backend_pid()", {})[0][0] != pid
