@@ -52,10 +52,15 @@ def push_send(
     subject: str,
     ttl: int = 86400,
     timeout: float = 10,
+    public_only: bool = True,
 ) -> PushResult:
-    """Encrypt ``payload`` for the subscription and POST it to its push service."""
+    """Encrypt ``payload`` for the subscription and POST it to its push service. ``public_only``:
+    refuse to connect to a non-public address (``integrations.outbound``); status 0 then."""
     from pywebpush import WebPushException, webpush
 
+    from fanclub.integrations.outbound import public_session
+
+    session = public_session() if public_only else None
     try:
         response = webpush(
             subscription_info={
@@ -67,9 +72,13 @@ def push_send(
             vapid_claims={"sub": subject},
             ttl=ttl,
             timeout=timeout,
+            requests_session=session,
         )
     except WebPushException as exc:
         return PushResult(status=exc.response.status_code if exc.response is not None else 0)
     except OSError:
         return PushResult(status=0)
+    finally:
+        if session is not None:
+            session.close()
     return PushResult(status=int(getattr(response, "status_code", 0)))

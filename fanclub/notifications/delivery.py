@@ -188,6 +188,8 @@ def push_send(*, kind: str, actor_id: int | None, data: dict[str, Any], recipien
             payload=payload,
             vapid_private_key=settings.VAPID_PRIVATE_KEY,
             subject=settings.VAPID_SUBJECT,
+            # Development and tests push to a local service; production only to public addresses.
+            public_only=settings.MODE == "production",
         )
         if result.ok:
             delivered.append(subscription.pk)

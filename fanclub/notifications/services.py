@@ -258,31 +258,31 @@ def email_unsubscribe(*, user_id: int, kind: str) -> None:
 
 # --- Push subscriptions ---------------------------------------------------------------------------
 def _check_endpoint(endpoint: str) -> None:
-    """The worker will POST to this URL: https only in production, never a private address there."""
-    import ipaddress
+    """The worker will POST to this URL: https only in production, never a private address there
+    (a name is checked where the worker connects: ``integrations.outbound``)."""
     from urllib.parse import urlsplit
 
     from django.conf import settings
 
     from fanclub.core.errors import ApiError
+    from fanclub.integrations.outbound import literal_address_is_private
 
-    parts = urlsplit(endpoint)
     production = settings.MODE == "production"
     allowed = ("https",) if production else ("https", "http")
     invalid = ApiError(
         "The push endpoint must be an https URL of a push service.", code="invalid_endpoint", status=422
     )
-    if parts.scheme not in allowed or not parts.hostname:
+    try:
+        parts = urlsplit(endpoint)
+        host, _ = parts.hostname, parts.port  # a malformed host or port raises here
+    except ValueError:
+        raise invalid from None
+    if parts.scheme not in allowed or not host:
         raise invalid
-    if production:
-        if parts.hostname == "localhost" or parts.hostname.endswith(".localhost"):
-            raise invalid
-        try:
-            address = ipaddress.ip_address(parts.hostname)
-        except ValueError:
-            return
-        if not address.is_global:
-            raise invalid
+    if production and (
+        host == "localhost" or host.endswith(".localhost") or literal_address_is_private(host)
+    ):
+        raise invalid
 
 
 def push_subscription_save(

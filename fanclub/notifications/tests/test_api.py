@@ -140,6 +140,16 @@ def test_push_subscription_endpoint_must_be_https_in_production(make_user, setti
         "https://127.0.0.1/x",
         "https://localhost/x",
         "ftp://push.example/a",
+        # Addresses in notations the resolver reads and ipaddress does not, and ones never public.
+        "https://127.1/x",
+        "https://2130706433/x",
+        "https://0x7f000001/x",
+        "https://[::ffff:10.0.0.1]/x",
+        "https://169.254.169.254/latest/meta-data",
+        "https://10.1/x",
+        # Malformed: an error, not a 500.
+        "https://[::1/x",
+        "https://push.example:99999/x",
     ):
         body = {"endpoint": endpoint, "keys": {"p256dh": "p" * 87, "auth": "a" * 22}}
         response = client.post(
@@ -148,6 +158,12 @@ def test_push_subscription_endpoint_must_be_https_in_production(make_user, setti
         assert response.status_code == 422, endpoint
         assert response.json()["error"]["code"] == "invalid_endpoint"
     assert PushSubscription.objects.count() == 0
+    for endpoint in ("https://fcm.googleapis.com/fcm/send/abc", "https://8.8.8.8/x"):  # push services
+        body = {"endpoint": endpoint, "keys": {"p256dh": "p" * 87, "auth": "a" * 22}}
+        response = client.post(
+            "/api/v1/me/push-subscriptions", json.dumps(body), content_type="application/json"
+        )
+        assert response.status_code == 201, endpoint
 
 
 def test_anonymous_gets_401(db):

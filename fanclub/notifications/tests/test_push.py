@@ -171,6 +171,20 @@ def test_a_failing_push_service_keeps_the_subscription(make_user, push_service, 
     assert PushSubscription.objects.count() == 1
 
 
+@pytest.mark.parametrize("host", ["localhost", "127.1", "2130706433"])
+def test_production_never_pushes_to_a_private_address(make_user, push_service, vapid, settings, host):
+    # Stored as if the name had resolved to a public address when the browser registered it (DNS
+    # rebinding), or written in a notation the registration check did not know: refused on connect.
+    settings.MODE = "production"
+    creator = make_user(handle="lena")
+    port = push_service.origin.rsplit(":", 1)[1]
+    _browser_subscription(creator, f"http://{host}:{port}/push/phone")
+
+    assert delivery.push_send(kind=k.NEW_FOLLOWER, actor_id=None, data={}, recipient_ids=[creator.pk]) == 0
+    assert push_service.received == []
+    assert PushSubscription.objects.count() == 1  # not gone: the address may be public again later
+
+
 def test_vapid_keys_command_prints_a_usable_pair():
     out = StringIO()
     call_command("vapid_keys", stdout=out)
