@@ -7,7 +7,10 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        from fanclub.accounts import consumers
         from fanclub.core import ratelimit
+
+        consumers.register()
 
         # Per-IP (and per-user) request limits of the sensitive routes, by URL name. Failed sign-ins
         # have their own counters on top (fanclub.accounts.throttle).

@@ -23,8 +23,10 @@ CLOSE_UNAUTHENTICATED = 4401
 
 FrameHandler = Callable[["NotificationConsumer", dict[str, Any]], Awaitable[None]]
 ConnectionHook = Callable[["NotificationConsumer"], Awaitable[None]]
+ConnectCheck = Callable[["NotificationConsumer"], Awaitable[bool]]
 
 _frame_handlers: dict[str, FrameHandler] = {}
+_connect_checks: list[ConnectCheck] = []
 _connect_hooks: list[ConnectionHook] = []
 _disconnect_hooks: list[ConnectionHook] = []
 _ping_hooks: list[ConnectionHook] = []
@@ -56,6 +58,14 @@ def register_connection_hooks(
             hooks.append(hook)
 
 
+def register_connect_check(check: ConnectCheck) -> None:
+    """Run ``check(consumer)`` before a signed-in socket is accepted; False refuses it (4401). A check
+    may set ``consumer.credential``: the sign-in the socket rides on, which a ``user.close`` event
+    names when that sign-in ends (``realtime.user_sockets_close_on_commit``)."""
+    if check not in _connect_checks:
+        _connect_checks.append(check)
+
+
 def frame_types() -> list[str]:
     return ["ping", *sorted(_frame_handlers)]
 
@@ -69,6 +79,7 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 
     user: Any
     state: dict[str, Any]
+    credential: str | None = None
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -77,6 +88,10 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         self.state = {}
+        for check in list(_connect_checks):
+            if not await check(self):
+                await self.close(code=CLOSE_UNAUTHENTICATED)
+                return
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -147,6 +162,16 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             await self.send(text_data=text)
         else:
             await self.send_json(message["payload"])
+
+    async def user_close(self, message: dict[str, Any]) -> None:
+        """Handler for "user.close": a sign-in of the user ended (sign-out, revoked session, ban).
+        The socket closes (4401) when it rides on one of ``credentials`` (None: any of them),
+        unless it rides on ``keep``."""
+        credentials, keep = message.get("credentials"), message.get("keep")
+        if keep is not None and self.credential == keep:
+            return
+        if credentials is None or self.credential in credentials:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def send_error(self, code: str, message: str, **extra: Any) -> None:
         """An error frame (handlers use it for refusals that are not exceptions)."""

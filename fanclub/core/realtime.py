@@ -91,3 +91,12 @@ def user_event_send_on_commit(*, user_id: int, payload: dict[str, Any]) -> None:
         group_send_many([(user_group(user_id), {"type": "user.event", "payload": payload})])
 
     transaction.on_commit(send)
+
+
+def user_sockets_close_on_commit(
+    *, user_id: int, credentials: list[str] | None, keep: str | None = None
+) -> None:
+    """After the transaction commits, close the user's sockets that ride on one of ``credentials``
+    (None: every sign-in) except ``keep`` (``NotificationConsumer.user_close``)."""
+    message = {"type": "user.close", "credentials": credentials, "keep": keep}
+    transaction.on_commit(lambda: group_send_many([(user_group(user_id), message)]))

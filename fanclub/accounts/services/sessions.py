@@ -13,6 +13,7 @@ from fanclub.accounts.client import ClientInfo
 from fanclub.accounts.constants import SecurityEventKind, SessionKind
 from fanclub.accounts.models import DeviceSession, User
 from fanclub.accounts.services.events import security_event_record
+from fanclub.core import realtime
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
@@ -56,6 +57,8 @@ def device_session_revoke(
     updated = DeviceSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoke_reason=reason
     )
+    if updated:
+        realtime.user_sockets_close_on_commit(user_id=session.user_id, credentials=[str(session.pk)])
     if updated and record:
         security_event_record(
             user=session.user,
@@ -80,6 +83,9 @@ def device_session_revoke_all(
     if keep_session_id is not None:
         queryset = queryset.exclude(pk=keep_session_id)
     count = queryset.update(revoked_at=timezone.now(), revoke_reason=reason)
+    if count:
+        keep = str(keep_session_id) if keep_session_id is not None else None
+        realtime.user_sockets_close_on_commit(user_id=user.pk, credentials=None, keep=keep)
     if count and record:
         security_event_record(
             user=user,
