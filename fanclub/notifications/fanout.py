@@ -28,6 +28,7 @@ from channels.layers import get_channel_layer
 from django.db import connection, transaction
 from django.utils import timezone
 
+from fanclub.content import policy
 from fanclub.core.consumers import user_group
 from fanclub.notifications import constants as k
 from fanclub.notifications import presenters, services
@@ -44,10 +45,17 @@ SELECT fan_id FROM creators_membership
    AND (current_period_end IS NULL OR current_period_end > %(now)s)
 """
 
-INSERT_SQL = """
+# A recipient's notice carries the post's text only when the access policy lets them read it (the
+# policy's own test, with each recipient as the viewer): a locked post's card hides its text, and so
+# does its notice, in the list, on the socket, in the push and in the email.
+_RECIPIENT_HAS_ACCESS_SQL = policy.HAS_ACCESS_SQL.replace("%(viewer)s", "r.id")
+INSERT_SQL = f"""
 INSERT INTO notifications_notification (recipient_id, kind, actor_id, data, dedupe_key, created_at)
-SELECT r.id, %(kind)s, %(creator)s, %(data)s::jsonb, %(key)s, %(now)s
+SELECT r.id, %(kind)s, %(creator)s,
+       CASE WHEN {_RECIPIENT_HAS_ACCESS_SQL} THEN %(data)s::jsonb ELSE %(locked_data)s::jsonb END,
+       %(key)s, %(now)s
   FROM unnest(%(ids)s::bigint[]) AS r(id)
+  JOIN content_post p ON p.id = %(post)s
  WHERE r.id <> %(creator)s
    AND NOT EXISTS (SELECT 1 FROM social_mute m WHERE m.muter_id = r.id AND m.muted_id = %(creator)s)
    AND NOT EXISTS (SELECT 1 FROM social_block b
@@ -56,8 +64,8 @@ SELECT r.id, %(kind)s, %(creator)s, %(data)s::jsonb, %(key)s, %(now)s
    AND NOT EXISTS (SELECT 1 FROM notifications_notificationpreference p
                     WHERE p.user_id = r.id AND p.kind = %(kind)s AND NOT p.in_app)
 ON CONFLICT (recipient_id, dedupe_key) WHERE dedupe_key <> '' DO NOTHING
-RETURNING id, recipient_id
-"""
+RETURNING id, recipient_id, data = %(data)s::jsonb
+"""  # noqa: S608 (constants only; values are bound parameters)
 
 
 def new_post_fanout_defer(*, post_id: int) -> None:
@@ -71,7 +79,10 @@ def new_post_fanout_defer(*, post_id: int) -> None:
         tasks.new_post_fanout_task.configure(queueing_lock=f"fanout:{post_id}").defer(post_id=post_id)
 
 
-def post_payload(post: Any) -> dict[str, Any]:
+def post_payload(post: Any, *, readable: bool = True) -> dict[str, Any]:
+    """A notice's data: with an excerpt of the text for a recipient who may read it."""
+    if not readable:
+        return {"post_id": post.pk}
     text = (post.text or "").strip().replace("\n", " ")
     excerpt = text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
     return {"post_id": post.pk, "excerpt": excerpt}
@@ -84,21 +95,26 @@ def audience_ids(*, creator_id: int, published_at: datetime | None = None) -> li
         return sorted(row[0] for row in cursor.fetchall())
 
 
-def insert_batch(*, creator_id: int, data: dict[str, Any], ids: list[int]) -> list[tuple[int, int]]:
-    """One set-based INSERT for a batch; (notification id, recipient id) of the rows it created."""
+def insert_batch(
+    *, creator_id: int, post_id: int, data: dict[str, Any], locked_data: dict[str, Any], ids: list[int]
+) -> list[tuple[int, int, bool]]:
+    """One set-based INSERT for a batch: (notification id, recipient id, readable) of the rows it
+    created, ``readable`` when the recipient got ``data`` (may read the post), not ``locked_data``."""
     with connection.cursor() as cursor:
         cursor.execute(
             INSERT_SQL,
             {
                 "kind": k.NEW_POST,
                 "creator": creator_id,
+                "post": post_id,
                 "data": json.dumps(data),
+                "locked_data": json.dumps(locked_data),
                 "key": services.dedupe_key_for(kind=k.NEW_POST, data=data),
                 "now": timezone.now(),
                 "ids": ids,
             },
         )
-        return [(int(a), int(b)) for a, b in cursor.fetchall()]
+        return [(int(a), int(b), bool(readable)) for a, b, readable in cursor.fetchall()]
 
 
 def new_post_fanout(*, post_id: int, batch_size: int = k.FANOUT_BATCH_SIZE, live_events: bool = True) -> int:
@@ -114,19 +130,28 @@ def new_post_fanout(*, post_id: int, batch_size: int = k.FANOUT_BATCH_SIZE, live
     if post is None:
         return 0  # deleted or unpublished before the job ran: tell nobody
     creator = post.creator
-    data = post_payload(post)
+    payloads = {readable: post_payload(post, readable=readable) for readable in (True, False)}
     actor = {"handle": creator.handle, "displayName": creator.display_name or creator.handle}
-    text = presenters.notification_text(kind=k.NEW_POST, actor_name=actor["displayName"], data=data)
-    url = presenters.notification_url(kind=k.NEW_POST, actor_handle=creator.handle, data=data)
+    texts = {
+        readable: presenters.notification_text(kind=k.NEW_POST, actor_name=actor["displayName"], data=data)
+        for readable, data in payloads.items()
+    }
+    url = presenters.notification_url(kind=k.NEW_POST, actor_handle=creator.handle, data=payloads[True])
     ids = audience_ids(creator_id=creator.pk, published_at=post.published_at)
     created = 0
     for start in range(0, len(ids), batch_size):
         with transaction.atomic():
-            rows = insert_batch(creator_id=creator.pk, data=data, ids=ids[start : start + batch_size])
+            rows = insert_batch(
+                creator_id=creator.pk,
+                post_id=post.pk,
+                data=payloads[True],
+                locked_data=payloads[False],
+                ids=ids[start : start + batch_size],
+            )
             if not rows:
                 continue
             created += len(rows)
-            recipients = [recipient for _, recipient in rows]
+            recipients = [recipient for _, recipient, _ in rows]
             services.unread_cache_forget_on_commit(user_ids=recipients)
             if live_events:
                 counts = unread_counts(user_ids=recipients)
@@ -139,20 +164,23 @@ def new_post_fanout(*, post_id: int, batch_size: int = k.FANOUT_BATCH_SIZE, live
                             "notification": {
                                 "id": notification_id,
                                 "kind": k.NEW_POST,
-                                "text": text,
+                                "text": texts[readable],
                                 "url": url,
                                 "actor": actor,
-                                "data": data,
+                                "data": payloads[readable],
                                 "createdAt": now,
                                 "readAt": None,
                             },
                             "unreadCount": counts.get(recipient, 1),
                         },
                     )
-                    for notification_id, recipient in rows
+                    for notification_id, recipient, readable in rows
                 ]
                 transaction.on_commit(partial(events_send, events=events))
-            _defer_deliveries(creator_id=creator.pk, data=data, recipients=recipients)
+            for readable, data in payloads.items():
+                group = [recipient for _, recipient, can_read in rows if can_read is readable]
+                if group:
+                    _defer_deliveries(creator_id=creator.pk, data=data, recipients=group)
     return created
 
 

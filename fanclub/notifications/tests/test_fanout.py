@@ -46,9 +46,9 @@ def test_fanout_notifies_the_audience_once_even_when_retried(make_user):
     assert again == 0
     rows = Notification.objects.filter(kind=k.NEW_POST)
     assert {row.recipient_id for row in rows} == expected
-    assert {(row.actor_id, row.data["post_id"], row.data["excerpt"]) for row in rows} == {
-        (creator.pk, post.pk, "New set is up")
-    }
+    assert {(row.actor_id, row.data["post_id"]) for row in rows} == {(creator.pk, post.pk)}
+    # A post for subscribers (the default): only the member may read its text in the notice.
+    assert {row.recipient_id for row in rows if row.data.get("excerpt") == "New set is up"} == {subscriber.pk}
     push_jobs = [
         job["args"] for job in deferred_jobs("notification_deliver_task") if job["args"]["channel"] == "push"
     ]
@@ -115,3 +115,47 @@ def test_someone_who_follows_after_the_post_went_live_is_not_told_it_is_new(make
     assert list(Notification.objects.filter(kind=k.NEW_POST).values_list("recipient_id", flat=True)) == [
         early.pk
     ]
+
+
+def test_a_locked_posts_text_reaches_only_those_who_may_read_it(make_user):
+    # The card shows a locked post's text to nobody without access; its notice must not either
+    # (in the list, on the socket, in the push and in the email).
+    creator = make_creator(make_user, "lena")
+    follower, subscriber = make_user(handle="follower"), make_user(handle="subscriber")
+    social_services.follow_create(follower=follower, creator=creator)
+    tier = creator_services.tier_create(user=creator, name="Gold", price_minor=500)
+    creator_services.membership_grant(creator=creator, fan=subscriber, tier_id=tier.pk)
+    for user in (follower, subscriber):
+        PushSubscription.objects.create(
+            user=user, endpoint=f"https://push.example/{user.pk}", p256dh="x" * 87, auth="y" * 22
+        )
+        services.preferences_update(user_id=user.pk, preferences={k.NEW_POST: {"email": True}})
+    post = make_post(creator, text="The secret is 42", access="subscribers")
+
+    assert fanout.new_post_fanout(post_id=post.pk) == 2
+
+    data = {row.recipient_id: row.data for row in Notification.objects.filter(kind=k.NEW_POST)}
+    assert data[subscriber.pk] == {"post_id": post.pk, "excerpt": "The secret is 42"}
+    assert data[follower.pk] == {"post_id": post.pk}
+    jobs = {
+        (job["args"]["channel"], tuple(job["args"]["recipient_ids"])): job["args"]["data"]
+        for job in deferred_jobs("notification_deliver_task")
+    }
+    assert jobs == {
+        ("push", (subscriber.pk,)): {"post_id": post.pk, "excerpt": "The secret is 42"},
+        ("email", (subscriber.pk,)): {"post_id": post.pk, "excerpt": "The secret is 42"},
+        ("push", (follower.pk,)): {"post_id": post.pk},
+        ("email", (follower.pk,)): {"post_id": post.pk},
+    }
+
+
+@pytest.mark.parametrize("access", ["public", "followers"])
+def test_an_open_posts_text_is_in_every_notice(make_user, access):
+    creator = make_creator(make_user, "lena")
+    follower = make_user(handle="follower")
+    social_services.follow_create(follower=follower, creator=creator)
+    post = make_post(creator, text="Hello all", access=access)
+
+    fanout.new_post_fanout(post_id=post.pk)
+
+    assert Notification.objects.get(kind=k.NEW_POST).data == {"post_id": post.pk, "excerpt": "Hello all"}
