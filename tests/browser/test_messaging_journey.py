@@ -151,6 +151,9 @@ def test_fan_writes_creator_sees_it_live_sends_paid_photo_fan_unlocks(
     reported.get_by_label("Reason").fill("Not what I paid for")
     reported.get_by_role("button", name="Send report").click()
     expect(fan_page.get_by_text("Thanks, the report was sent to the moderators.")).to_be_visible()
+    # The report reloaded the page: its socket must be open again (joined to the fan's group) before
+    # the removal is pushed, or the event finds no socket to reach.
+    expect(fan_page.locator("#conversation[data-live='1']")).to_have_count(1)
     report = MessageReport.objects.get(reporter=fan)
     # In a thread of its own, as a moderator's request would run: its after-commit pushes cannot run
     # inside the event loop Playwright keeps in this thread.
