@@ -373,7 +373,14 @@ def subscription_renew(*, subscription_id: int, now: datetime) -> None:
         )
         if subscription is None or (subscription.next_attempt_at and subscription.next_attempt_at > now):
             return
-        if subscription.cancel_at_period_end or subscription.tier.is_archived:
+        # Nothing more is charged for a tier withdrawn, or once either account is banned (or
+        # otherwise deactivated): a banned creator's posts are hidden, a banned fan cannot sign in.
+        if (
+            subscription.cancel_at_period_end
+            or subscription.tier.is_archived
+            or not subscription.creator.is_active
+            or not subscription.fan.is_active
+        ):
             _end(subscription, SubscriptionStatus.CANCELLED, MembershipStatus.CANCELLED)
             return
         # One key per period (and attempt): a crashed renewal retried later never charges twice.

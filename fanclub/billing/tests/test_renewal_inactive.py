@@ -1,0 +1,47 @@
+"""A subscription is not renewed, so nobody is charged, once either side's account is banned."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from fanclub.accounts import services as accounts_services
+from fanclub.billing import services
+from fanclub.billing.constants import ChargeKind, SubscriptionStatus
+from fanclub.billing.models import Charge
+from fanclub.billing.tests.factories import CARD, make_creator, make_tier
+from fanclub.billing.tests.helpers import assert_ledger_invariants
+from fanclub.creators.constants import MembershipStatus
+from fanclub.creators.models import Membership
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("banned", ["creator", "fan"])
+def test_no_renewal_charge_once_either_side_is_banned(make_user, fan, banned):
+    creator = make_creator(make_user, "ban.creator")
+    tier = make_tier(creator, price_minor=1000)
+    subscription = services.subscription_create(fan=fan, tier_id=tier.pk, payment=CARD, idempotency_key="s")
+    moderator = make_user(handle="mod")
+    accounts_services.user_ban(actor=moderator, user=creator if banned == "creator" else fan, reason="rules")
+
+    services.subscriptions_renew_due(now=subscription.current_period_end + timedelta(seconds=1))
+
+    assert not Charge.objects.filter(kind=ChargeKind.RENEWAL).exists()
+    subscription.refresh_from_db()
+    assert subscription.status == SubscriptionStatus.CANCELLED
+    assert Membership.objects.get(fan=fan, creator=creator).status == MembershipStatus.CANCELLED
+    assert_ledger_invariants()
+
+
+def test_an_active_pair_still_renews(make_user, fan):
+    creator = make_creator(make_user, "ban.creator")
+    tier = make_tier(creator, price_minor=1000)
+    subscription = services.subscription_create(fan=fan, tier_id=tier.pk, payment=CARD, idempotency_key="s")
+
+    services.subscriptions_renew_due(now=subscription.current_period_end + timedelta(seconds=1))
+
+    assert Charge.objects.filter(kind=ChargeKind.RENEWAL).get().amount_minor == 1000
+    subscription.refresh_from_db()
+    assert subscription.status == SubscriptionStatus.ACTIVE
