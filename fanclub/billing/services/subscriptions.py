@@ -113,7 +113,8 @@ def subscription_create(
 
 def _offered_tier(tier_id: int) -> Tier:
     tier = Tier.objects.select_related("creator").filter(pk=tier_id).first()
-    if tier is None or tier.is_archived:
+    # A banned (deactivated) creator's tiers are gone, as their profile and posts are.
+    if tier is None or tier.is_archived or not tier.creator.is_active:
         raise NotFound("No such tier.", code="tier_unavailable")
     return tier
 

@@ -51,6 +51,8 @@ def message_unlock_buy(*, fan: User, message_id: Any, payment: Payment, idempote
     message = _paid_message_for(fan=fan, message_id=message_id)
     if message.price_minor is None:
         raise Conflict("This message is free.", code="not_paid")
+    if not message.sender.is_active:  # banned or closed since it was sent: nothing more is sold
+        raise Conflict("This account is no longer active.", code="seller_inactive")
     if MessageUnlock.objects.filter(fan_id=fan.pk, message_id=message.pk).exists():
         raise Conflict("You already unlocked this message.", code="already_unlocked")
     media_ids = {item.media_id for item in message.attachment_list}  # type: ignore[attr-defined]

@@ -442,6 +442,20 @@ def test_unlock_with_insufficient_wallet_credit_writes_nothing(fan, creator):
     assert _counts() == before
 
 
+def test_a_banned_senders_paid_message_cannot_be_bought(fan, creator, make_user):
+    from fanclub.accounts import services as accounts_services
+
+    message, _ = _paid_message(creator, fan)
+    accounts_services.user_ban(actor=make_user(handle="mod"), user=creator, reason="rules")
+    before = _counts()
+
+    with pytest.raises(ApiError) as refused:
+        services.message_unlock_buy(fan=fan, message_id=message.pk, payment=CARD, idempotency_key="u")
+
+    assert (refused.value.status, refused.value.code) == (409, "seller_inactive")
+    assert _counts() == before
+
+
 def test_unlock_with_wallet_credit(fan, creator):
     message, _ = _paid_message(creator, fan)
     wallet_top_up(fan=fan, amount_minor=1000, currency="USD", payment=CARD, idempotency_key="top")

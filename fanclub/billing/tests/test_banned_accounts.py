@@ -1,4 +1,5 @@
-"""A subscription is not renewed, so nobody is charged, once either side's account is banned."""
+"""Banned accounts and subscriptions: nobody is charged for, or can subscribe to, a banned creator,
+and a banned fan is not charged again."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fanclub.billing.constants import ChargeKind, SubscriptionStatus
 from fanclub.billing.models import Charge
 from fanclub.billing.tests.factories import CARD, make_creator, make_tier
 from fanclub.billing.tests.helpers import assert_ledger_invariants
+from fanclub.core.errors import ApiError
 from fanclub.creators.constants import MembershipStatus
 from fanclub.creators.models import Membership
 
@@ -45,3 +47,16 @@ def test_an_active_pair_still_renews(make_user, fan):
     assert Charge.objects.filter(kind=ChargeKind.RENEWAL).get().amount_minor == 1000
     subscription.refresh_from_db()
     assert subscription.status == SubscriptionStatus.ACTIVE
+
+
+def test_a_banned_creators_tier_cannot_be_subscribed_to(make_user, fan):
+    creator = make_creator(make_user, "ban.creator")
+    tier = make_tier(creator, price_minor=1000)
+    accounts_services.user_ban(actor=make_user(handle="mod"), user=creator, reason="rules")
+
+    with pytest.raises(ApiError) as refused:
+        services.subscription_create(fan=fan, tier_id=tier.pk, payment=CARD, idempotency_key="s")
+
+    assert (refused.value.status, refused.value.code) == (404, "tier_unavailable")
+    assert not Charge.objects.exists()
+    assert not Membership.objects.exists()
