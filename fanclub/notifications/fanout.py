@@ -127,8 +127,8 @@ def new_post_fanout(*, post_id: int, batch_size: int = k.FANOUT_BATCH_SIZE, live
         .filter(pk=post_id, state=PostState.PUBLISHED, deleted_at__isnull=True)
         .first()
     )
-    if post is None:
-        return 0  # deleted or unpublished before the job ran: tell nobody
+    if post is None or not post.creator.is_active:
+        return 0  # deleted, unpublished or its creator banned before the job ran: tell nobody
     creator = post.creator
     payloads = {readable: post_payload(post, readable=readable) for readable in (True, False)}
     actor = {"handle": creator.handle, "displayName": creator.display_name or creator.handle}

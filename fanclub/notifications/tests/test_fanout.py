@@ -159,3 +159,17 @@ def test_an_open_posts_text_is_in_every_notice(make_user, access):
     fanout.new_post_fanout(post_id=post.pk)
 
     assert Notification.objects.get(kind=k.NEW_POST).data == {"post_id": post.pk, "excerpt": "Hello all"}
+
+
+def test_fanout_for_a_creator_banned_before_the_job_ran_notifies_nobody(make_user):
+    # A scheduled post whose time came after the ban: the post is hidden, and so is its notice.
+    from fanclub.accounts import services as accounts_services
+
+    creator = make_creator(make_user, "lena")
+    fan = make_user(handle="fan")
+    social_services.follow_create(follower=fan, creator=creator)
+    post = make_post(creator, access="public")
+    accounts_services.user_ban(actor=make_user(handle="mod"), user=creator, reason="rules")
+
+    assert fanout.new_post_fanout(post_id=post.pk) == 0
+    assert not Notification.objects.filter(kind=k.NEW_POST).exists()
