@@ -48,6 +48,7 @@ class MassState(models.TextChoices):
     QUEUED = "queued", "Queued"
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
+    STOPPED = "stopped", "Stopped"  # its sender was banned (deactivated) before every batch went out
 
 
 class ReportStatus(models.TextChoices):

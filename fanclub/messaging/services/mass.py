@@ -118,9 +118,13 @@ def mass_message_send_batch(*, mass_message_id: int, batch_size: int = MASS_BATC
             .filter(pk=mass_message_id)
             .first()
         )
-        if mass is None or mass.state == MassState.SENT:
+        if mass is None or mass.state in (MassState.SENT, MassState.STOPPED):
             return 0
         creator = mass.creator
+        if not creator.is_active:  # banned mid-send (a spammer, say): nothing more goes out
+            stopped = {"state": MassState.STOPPED, "completed_at": timezone.now()}
+            MassMessage.objects.filter(pk=mass.pk).update(**stopped)
+            return 0
         recipients = list(
             audience_qs(creator=creator, audience=mass.audience, tier_id=mass.tier_id, list_id=mass.list_id)
             .filter(pk__gt=mass.next_recipient_id)

@@ -571,6 +571,24 @@ def test_mass_message_to_followers_in_batches_excludes_blocks(creator, make_user
     assert stats == {"sent": 4, "read": 1, "unlocked": 1, "revenue_minor": 500, "currency": "USD"}
 
 
+def test_a_mass_message_stops_when_its_sender_is_banned_mid_send(creator, make_user):
+    from fanclub.accounts import services as accounts_services
+
+    followers = [make_user(handle=f"dm.follower{i}") for i in range(5)]
+    for follower in followers:
+        social_services.follow_create(follower=follower, creator=creator)
+    mass = services.mass_message_create(creator=creator, text="Buy now!", audience="followers")
+    assert services.mass_message_send_batch(mass_message_id=mass.pk, batch_size=2) == 2
+    accounts_services.user_ban(actor=make_user(handle="mod"), user=creator, reason="spam")
+
+    assert services.mass_message_send_batch(mass_message_id=mass.pk, batch_size=2) == 0
+    assert services.mass_message_send_batch(mass_message_id=mass.pk, batch_size=2) == 0
+
+    mass.refresh_from_db()
+    assert (mass.state, mass.sent_count) == ("stopped", 2)
+    assert Message.objects.filter(mass_message=mass).count() == 2
+
+
 def test_mass_message_to_a_tier(creator, make_user):
     gold = creator_services.tier_create(user=creator, name="Gold", price_minor=500)
     silver = creator_services.tier_create(user=creator, name="Silver", price_minor=300)
