@@ -374,13 +374,15 @@ def subscription_renew(*, subscription_id: int, now: datetime) -> None:
         )
         if subscription is None or (subscription.next_attempt_at and subscription.next_attempt_at > now):
             return
-        # Nothing more is charged for a tier withdrawn, or once either account is banned (or
-        # otherwise deactivated): a banned creator's posts are hidden, a banned fan cannot sign in.
+        # Nothing more is charged for a tier withdrawn, once either account is banned (or otherwise
+        # deactivated: a banned creator's posts are hidden, a banned fan cannot sign in), or while
+        # either owner has asked for the account's deletion.
         if (
             subscription.cancel_at_period_end
             or subscription.tier.is_archived
-            or not subscription.creator.is_active
-            or not subscription.fan.is_active
+            or not (subscription.creator.is_active and subscription.fan.is_active)
+            or subscription.creator.deletion_requested_at is not None
+            or subscription.fan.deletion_requested_at is not None
         ):
             _end(subscription, SubscriptionStatus.CANCELLED, MembershipStatus.CANCELLED)
             return

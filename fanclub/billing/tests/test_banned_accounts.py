@@ -1,5 +1,5 @@
-"""Banned accounts and subscriptions: nobody is charged for, or can subscribe to, a banned creator,
-and a banned fan is not charged again."""
+"""Banned and leaving accounts and subscriptions: nobody is charged for, or can subscribe to, a banned
+creator, and neither a banned fan nor anyone who asked for their account's deletion is charged again."""
 
 from __future__ import annotations
 
@@ -34,6 +34,21 @@ def test_no_renewal_charge_once_either_side_is_banned(make_user, fan, banned):
     subscription.refresh_from_db()
     assert subscription.status == SubscriptionStatus.CANCELLED
     assert Membership.objects.get(fan=fan, creator=creator).status == MembershipStatus.CANCELLED
+    assert_ledger_invariants()
+
+
+@pytest.mark.parametrize("leaving", ["creator", "fan"])
+def test_no_renewal_charge_once_either_side_asked_for_deletion(make_user, fan, leaving):
+    creator = make_creator(make_user, "ban.creator")
+    tier = make_tier(creator, price_minor=1000)
+    subscription = services.subscription_create(fan=fan, tier_id=tier.pk, payment=CARD, idempotency_key="s")
+    accounts_services.user_deletion_request(user=creator if leaving == "creator" else fan)
+
+    services.subscriptions_renew_due(now=subscription.current_period_end + timedelta(seconds=1))
+
+    assert not Charge.objects.filter(kind=ChargeKind.RENEWAL).exists()
+    subscription.refresh_from_db()
+    assert subscription.status == SubscriptionStatus.CANCELLED
     assert_ledger_invariants()
 
 
