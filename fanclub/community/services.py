@@ -33,6 +33,10 @@ from fanclub.content.models import Post, PostMedia
 from fanclub.core.errors import ApiError, Conflict, NotFound, PermissionDenied
 from fanclub.media.constants import MediaKind, MediaState
 
+# A vote's row can be inserted and deleted by a racing request between our reads (``_vote_write``).
+# Each new attempt follows a change another request committed, so a few are plenty; after them, 409.
+VOTE_WRITE_ATTEMPTS = 5
+
 
 @dataclass(frozen=True)
 class VoteState:
@@ -95,26 +99,32 @@ def _vote_write(
     value: int,
     extra: dict[str, Any],
 ) -> int:
-    """Set (value +-1) or remove (0) one vote; returns the previous value. Inside a transaction."""
+    """Set (value +-1) or remove (0) one vote; returns the previous value. Inside a transaction.
+
+    The row, once locked, is ours until commit. Until then a racing request (the same user in
+    another tab) may insert it after we saw none, then delete it again before we look: each attempt
+    starts over from the row as it is, and one always wins within ``VOTE_WRITE_ATTEMPTS``."""
     tally.objects.bulk_create([tally(pk=key)], ignore_conflicts=True)
     lookup = {"user_id": user_id, key_field: key}
-    row: Any = vote_model.objects.select_for_update().filter(**lookup).first()
-    if row is None and value:
-        try:
-            with transaction.atomic():
-                vote_model.objects.create(**lookup, **extra, value=value)
+    for _ in range(VOTE_WRITE_ATTEMPTS):
+        row: Any = vote_model.objects.select_for_update().filter(**lookup).first()
+        if row is None and value:
+            try:
+                with transaction.atomic():
+                    vote_model.objects.create(**lookup, **extra, value=value)
+            except IntegrityError:
+                continue  # a racing request inserted it first: lock it and start again
             _tally_move(tally, key=key, old=0, new=value)
             return 0
-        except IntegrityError:
-            row = vote_model.objects.select_for_update().get(**lookup)  # a racing request won
-    old = row.value if row is not None else 0
-    if row is not None:
-        if value == 0:
-            row.delete()
-        elif value != old:
-            vote_model.objects.filter(pk=row.pk).update(value=value, voted_at=timezone.now())
-    _tally_move(tally, key=key, old=old, new=value)
-    return old
+        old = row.value if row is not None else 0
+        if row is not None:
+            if value == 0:
+                row.delete()
+            elif value != old:
+                vote_model.objects.filter(pk=row.pk).update(value=value, voted_at=timezone.now())
+        _tally_move(tally, key=key, old=old, new=value)
+        return old
+    raise Conflict("The vote changed while it was being saved. Try again.", code="vote_conflict")
 
 
 def _post_state(*, post_id: int, value: int) -> VoteState:

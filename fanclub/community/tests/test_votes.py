@@ -140,3 +140,39 @@ def test_image_tally_rows_exist_only_when_voted(make_user):
         user=scene.fan, post_id=scene.public_post.pk, media_id=scene.public_media[0].pk, value=1
     )
     assert ImageVoteTally.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_user_voting_and_unvoting_in_two_tabs_never_errors(make_user):
+    # The race that once failed the test above: one request finds no row and inserts, the other
+    # inserted first (IntegrityError) and then deleted the row again before the first looked.
+    scene = make_scene(make_user)
+    post_id = scene.public_post.pk
+    rounds = 200
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def work(values):
+        try:
+            barrier.wait()
+            for value in values:
+                if value:
+                    services.post_vote_set(user=scene.fan, post_id=post_id, value=value)
+                else:
+                    services.post_vote_delete(user=scene.fan, post_id=post_id)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=work, args=([1, 0] * rounds,)),
+        threading.Thread(target=work, args=([-1, 0] * rounds,)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert PostVote.objects.filter(post_id=post_id).count() == 0  # both tabs end by removing it
+    assert _counts(post_id) == (0, 0)
