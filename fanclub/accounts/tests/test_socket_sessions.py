@@ -11,12 +11,11 @@ from channels.db import database_sync_to_async
 from django.conf import settings as django_settings
 from django.test import Client
 
-from config.asgi import application
 from fanclub.accounts import services
 from fanclub.accounts.adapters import DEVICE_SESSION_KEY
 from fanclub.accounts.models import DeviceSession, User
 from fanclub.core.consumers import CLOSE_UNAUTHENTICATED
-from fanclub.core.tests.websocket import WebsocketClient
+from fanclub.core.tests.websocket import WebsocketClient, notification_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,16 +46,7 @@ async def sockets() -> AsyncIterator[Callable[..., Any]]:
     opened: list[WebsocketClient] = []
 
     async def open_socket(client: Client) -> tuple[bool, Any, WebsocketClient]:
-        cookie = await database_sync_to_async(_cookie)(client)
-        socket = WebsocketClient(
-            application,
-            "/ws/notifications/",
-            headers=[
-                (b"origin", b"http://localhost"),
-                (b"host", b"localhost"),
-                (b"cookie", f"{django_settings.SESSION_COOKIE_NAME}={cookie}".encode()),
-            ],
-        )
+        socket = notification_socket(await database_sync_to_async(_cookie)(client))
         connected, detail = await socket.connect()
         if connected:
             opened.append(socket)

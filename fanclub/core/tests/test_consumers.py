@@ -17,16 +17,13 @@ from django.conf import settings as django_settings
 from django.db import transaction
 from django.test import Client
 
-from config.asgi import application
 from fanclub.accounts import services
 from fanclub.accounts.models import User
 from fanclub.core import realtime
 from fanclub.core.consumers import CLOSE_UNAUTHENTICATED, MAX_FRAME_BYTES
-from fanclub.core.tests.websocket import WebsocketClient
+from fanclub.core.tests.websocket import WebsocketClient, notification_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-PATH = "/ws/notifications/"
 
 
 def _signed_in_user(handle: str) -> tuple[User, str]:
@@ -37,10 +34,7 @@ def _signed_in_user(handle: str) -> tuple[User, str]:
 
 
 def _communicator(session_key: str | None = None, origin: str = "http://localhost") -> WebsocketClient:
-    headers = [(b"origin", origin.encode()), (b"host", b"localhost")]
-    if session_key:
-        headers.append((b"cookie", f"{django_settings.SESSION_COOKIE_NAME}={session_key}".encode()))
-    return WebsocketClient(application, PATH, headers=headers)
+    return notification_socket(session_key, origin=origin)
 
 
 @pytest.fixture

@@ -54,3 +54,21 @@ class WebsocketClient(ApplicationCommunicator):
     async def disconnect(self, code: int = 1000, timeout: float = 2) -> None:
         await self.send_input({"type": "websocket.disconnect", "code": code})
         await self.wait(timeout)
+
+
+NOTIFICATIONS_PATH = "/ws/notifications/"
+
+
+def notification_socket(
+    session_key: str | None = None, *, origin: str = "http://localhost"
+) -> WebsocketClient:
+    """The user's socket on the real ASGI application, opened as a browser on localhost would,
+    with ``session_key`` as its session cookie (none: signed out)."""
+    from django.conf import settings
+
+    from config.asgi import application
+
+    headers = [(b"origin", origin.encode()), (b"host", b"localhost")]
+    if session_key:
+        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode()))
+    return WebsocketClient(application, NOTIFICATIONS_PATH, headers=headers)

@@ -11,16 +11,14 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.test import Client
 
-from config.asgi import application
 from fanclub.accounts.constants import Role
 from fanclub.content.tests.factories import make_creator, ready_media
-from fanclub.core.tests.websocket import WebsocketClient
+from fanclub.core.tests.websocket import WebsocketClient, notification_socket
 from fanclub.messaging import services
 from fanclub.messaging.models import Participant
 from fanclub.social import services as social_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
-PATH = "/ws/notifications/"
 
 
 def _session(user: Any) -> str:
@@ -35,12 +33,7 @@ async def socket_for() -> AsyncIterator[Callable[..., Any]]:
 
     async def open_socket(user: Any) -> WebsocketClient:
         session = await database_sync_to_async(_session)(user)
-        headers = [
-            (b"origin", b"http://localhost"),
-            (b"host", b"localhost"),
-            (b"cookie", f"{django_settings.SESSION_COOKIE_NAME}={session}".encode()),
-        ]
-        socket = WebsocketClient(application, PATH, headers=headers)
+        socket = notification_socket(session)
         assert (await socket.connect())[0]
         assert (await socket.receive_json_from())["type"] == "hello"
         opened.append(socket)

@@ -15,11 +15,10 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.test import Client
 
-from config.asgi import application
 from fanclub.accounts.constants import Role
 from fanclub.content.models import Post
 from fanclub.content.tests.factories import make_creator, make_post
-from fanclub.core.tests.websocket import WebsocketClient
+from fanclub.core.tests.websocket import notification_socket
 from fanclub.messaging import services as messaging_services
 from fanclub.messaging.models import Message, MessageReport
 from fanclub.messaging.tests.factories import open_conversation, send
@@ -179,15 +178,7 @@ def _world(make_user) -> tuple:
 @pytest.mark.django_db(transaction=True)
 async def test_the_reporter_gets_the_outcome_live_on_their_socket(make_user):
     _fan, moderator, message, report, session = await database_sync_to_async(_world)(make_user)
-    socket = WebsocketClient(
-        application,
-        "/ws/notifications/",
-        headers=[
-            (b"origin", b"http://localhost"),
-            (b"host", b"localhost"),
-            (b"cookie", f"{django_settings.SESSION_COOKIE_NAME}={session}".encode()),
-        ],
-    )
+    socket = notification_socket(session)
     connected, _ = await socket.connect()
     assert connected
     try:

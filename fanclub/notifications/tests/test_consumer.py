@@ -11,10 +11,9 @@ from django.conf import settings as django_settings
 from django.db import transaction
 from django.test import Client
 
-from config.asgi import application
 from fanclub.accounts import services as account_services
 from fanclub.accounts.models import User
-from fanclub.core.tests.websocket import WebsocketClient
+from fanclub.core.tests.websocket import WebsocketClient, notification_socket
 from fanclub.notifications import constants as k
 from fanclub.notifications import services
 
@@ -36,12 +35,7 @@ async def socket_for() -> AsyncIterator[Callable[..., Any]]:
 
     async def open_socket(handle: str) -> tuple[User, WebsocketClient]:
         user, session_key = await database_sync_to_async(_signed_in_user)(handle)
-        headers = [
-            (b"origin", b"http://localhost"),
-            (b"host", b"localhost"),
-            (b"cookie", f"{django_settings.SESSION_COOKIE_NAME}={session_key}".encode()),
-        ]
-        communicator = WebsocketClient(application, "/ws/notifications/", headers=headers)
+        communicator = notification_socket(session_key)
         connected, _ = await communicator.connect()
         assert connected
         assert (await communicator.receive_json_from())["type"] == "hello"
