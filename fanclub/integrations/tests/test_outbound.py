@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 import requests
 
+from fanclub.core.tests.recording_server import RecordingServer
 from fanclub.integrations import outbound
 
 
@@ -58,35 +56,9 @@ def test_literal_address_is_private(host, private):
     assert outbound.literal_address_is_private(host) is private
 
 
-class _Server:
-    def __init__(self) -> None:
-        self.hits: list[str] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                server.hits.append(self.path)
-                self.send_response(201)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            do_GET = do_POST
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
-def local_server() -> Iterator[_Server]:
-    server = _Server()
+def local_server() -> Iterator[RecordingServer]:
+    server = RecordingServer()
     yield server
     server.stop()
 
@@ -95,7 +67,7 @@ def local_server() -> Iterator[_Server]:
 def test_the_session_refuses_a_private_peer_before_sending_anything(local_server, host):
     with pytest.raises(requests.ConnectionError, match="non-public address"):
         outbound.public_session().post(f"http://{host}:{local_server.port}/push/x", data=b"x", timeout=5)
-    assert local_server.hits == []
+    assert local_server.received == []
 
 
 def test_the_session_talks_to_a_peer_it_judges_public(local_server, monkeypatch):
@@ -105,7 +77,7 @@ def test_the_session_talks_to_a_peer_it_judges_public(local_server, monkeypatch)
         f"http://127.0.0.1:{local_server.port}/push/x", data=b"x", timeout=5
     )
     assert response.status_code == 201
-    assert local_server.hits == ["/push/x"]
+    assert [hit["path"] for hit in local_server.received] == ["/push/x"]
 
 
 def test_the_session_ignores_proxies_from_the_environment(local_server, monkeypatch):
@@ -116,4 +88,4 @@ def test_the_session_ignores_proxies_from_the_environment(local_server, monkeypa
     # Straight to that address: whatever answers there (or nothing), it is not the proxy.
     with contextlib.suppress(requests.RequestException):
         outbound.public_session().post("http://203.0.113.9:9/push/x", data=b"x", timeout=2)
-    assert local_server.hits == []
+    assert local_server.received == []

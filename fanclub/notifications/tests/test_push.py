@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 from typing import Any
 
@@ -17,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.management import call_command
 
+from fanclub.core.tests.recording_server import RecordingServer
 from fanclub.integrations.webpush import vapid_keys_generate
 from fanclub.notifications import constants as k
 from fanclub.notifications import delivery
@@ -33,44 +32,10 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-class PushService:
-    """Records every POST; answers with the status set for the path (201 by default)."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.status: dict[str, int] = {}
-        service = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                service.received.append(
-                    {
-                        "path": self.path,
-                        "headers": {name.lower(): value for name, value in self.headers.items()},
-                        "body": body,
-                    }
-                )
-                self.send_response(service.status.get(self.path, 201))
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def push_service() -> Iterator[PushService]:
-    service = PushService()
+def push_service() -> Iterator[RecordingServer]:
+    """A local HTTP server that plays the push service."""
+    service = RecordingServer()
     yield service
     service.stop()
 
