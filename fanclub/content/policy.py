@@ -108,23 +108,31 @@ LIVE_SQL = (
     f"p.state = '{PostState.PUBLISHED.value}' AND p.published_at <= %(now)s AND p.deleted_at IS NULL"
     " AND u.is_active AND (p.expires_at IS NULL OR p.expires_at > %(now)s)"
 )
-# Same order of tests as ``access_expression``; with ``viewer`` NULL (not signed in) every EXISTS is
-# false and the owner test is NULL, which leaves "public" only, as the anonymous branch there.
-HAS_ACCESS_SQL = f"""CASE
-  WHEN p.creator_id = %(viewer)s THEN true
+
+
+def has_access_sql(viewer: str = "%(viewer)s") -> str:
+    """``access_expression``'s SQL twin over ``content_post p``, for the viewer the SQL expression
+    ``viewer`` names: the bound parameter by default, or a column (a recipient per row). Same order
+    of tests as ``access_expression``; with the viewer NULL (not signed in) every EXISTS is false
+    and the owner test is NULL, which leaves "public" only, as the anonymous branch there."""
+    return f"""CASE
+  WHEN p.creator_id = {viewer} THEN true
   WHEN p.access = '{Access.PUBLIC.value}' THEN true
   WHEN p.access IN ('{Access.FOLLOWERS.value}', '{Access.SUBSCRIBERS.value}') AND EXISTS (
     SELECT 1 FROM creators_membership m
-    WHERE m.fan_id = %(viewer)s AND m.creator_id = p.creator_id AND {ACTIVE_MEMBERSHIP_SQL}) THEN true
+    WHERE m.fan_id = {viewer} AND m.creator_id = p.creator_id AND {ACTIVE_MEMBERSHIP_SQL}) THEN true
   WHEN p.access = '{Access.FOLLOWERS.value}' AND EXISTS (
-    SELECT 1 FROM social_follow f WHERE f.follower_id = %(viewer)s AND f.creator_id = p.creator_id) THEN true
+    SELECT 1 FROM social_follow f WHERE f.follower_id = {viewer} AND f.creator_id = p.creator_id) THEN true
   WHEN p.access IN ('{Access.TIERS.value}', '{Access.PPV.value}') AND EXISTS (
     SELECT 1 FROM creators_membership m JOIN content_post_tiers pt ON pt.tier_id = m.tier_id
-    WHERE m.fan_id = %(viewer)s AND pt.post_id = p.id AND {ACTIVE_MEMBERSHIP_SQL}) THEN true
+    WHERE m.fan_id = {viewer} AND pt.post_id = p.id AND {ACTIVE_MEMBERSHIP_SQL}) THEN true
   WHEN p.access = '{Access.PPV.value}' AND EXISTS (
-    SELECT 1 FROM content_postunlock pu WHERE pu.fan_id = %(viewer)s AND pu.post_id = p.id) THEN true
+    SELECT 1 FROM content_postunlock pu WHERE pu.fan_id = {viewer} AND pu.post_id = p.id) THEN true
   ELSE false
-END"""  # noqa: S608
+END"""  # noqa: S608 (constants and the caller's SQL only)
+
+
+HAS_ACCESS_SQL = has_access_sql()
 
 
 def sql_params(*, user: Any, country: str = "", now: datetime | None = None) -> dict[str, Any]:

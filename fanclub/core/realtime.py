@@ -86,11 +86,12 @@ def user_event_encoded(payload: dict[str, Any]) -> dict[str, Any]:
     return {"type": "user.event", "text": json.dumps(payload, separators=(",", ":"))}
 
 
-def user_event_send_on_commit(*, user_id: int, payload: dict[str, Any]) -> None:
-    def send() -> None:
-        group_send_many([(user_group(user_id), {"type": "user.event", "payload": payload})])
+def _user_send_on_commit(user_id: int, message: dict[str, Any]) -> None:
+    transaction.on_commit(lambda: group_send_many([(user_group(user_id), message)]))
 
-    transaction.on_commit(send)
+
+def user_event_send_on_commit(*, user_id: int, payload: dict[str, Any]) -> None:
+    _user_send_on_commit(user_id, {"type": "user.event", "payload": payload})
 
 
 def user_sockets_close_on_commit(
@@ -98,5 +99,4 @@ def user_sockets_close_on_commit(
 ) -> None:
     """After the transaction commits, close the user's sockets that ride on one of ``credentials``
     (None: every sign-in) except ``keep`` (``NotificationConsumer.user_close``)."""
-    message = {"type": "user.close", "credentials": credentials, "keep": keep}
-    transaction.on_commit(lambda: group_send_many([(user_group(user_id), message)]))
+    _user_send_on_commit(user_id, {"type": "user.close", "credentials": credentials, "keep": keep})

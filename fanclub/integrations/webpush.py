@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+
+if TYPE_CHECKING:
+    import requests
 
 
 @dataclass(frozen=True)
@@ -52,15 +56,13 @@ def push_send(
     subject: str,
     ttl: int = 86400,
     timeout: float = 10,
-    public_only: bool = True,
+    session: requests.Session | None = None,
 ) -> PushResult:
-    """Encrypt ``payload`` for the subscription and POST it to its push service. ``public_only``:
-    refuse to connect to a non-public address (``integrations.outbound``); status 0 then."""
+    """Encrypt ``payload`` for the subscription and POST it to its push service, through ``session``
+    when given (``integrations.outbound.public_session()``: never to a non-public address, status 0
+    then), otherwise requests' own."""
     from pywebpush import WebPushException, webpush
 
-    from fanclub.integrations.outbound import public_session
-
-    session = public_session() if public_only else None
     try:
         response = webpush(
             subscription_info={
@@ -78,7 +80,4 @@ def push_send(
         return PushResult(status=exc.response.status_code if exc.response is not None else 0)
     except OSError:
         return PushResult(status=0)
-    finally:
-        if session is not None:
-            session.close()
     return PushResult(status=int(getattr(response, "status_code", 0)))

@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from fanclub.integrations import webpush
+from fanclub.integrations import outbound, webpush
 from fanclub.notifications import constants as k
 from fanclub.notifications import presenters, selectors, services
 from fanclub.notifications.models import EmailSettings, Notification, PushSubscription
@@ -182,23 +182,29 @@ def push_send(*, kind: str, actor_id: int | None, data: dict[str, Any], recipien
     payload = push_payload(kind=kind, actor_id=actor_id, data=data)
     gone: list[int] = []
     delivered: list[int] = []
-    for subscription in PushSubscription.objects.filter(user_id__in=wanted).order_by("id"):
-        result = webpush.push_send(
-            target=webpush.PushTarget(subscription.endpoint, subscription.p256dh, subscription.auth),
-            payload=payload,
-            vapid_private_key=settings.VAPID_PRIVATE_KEY,
-            subject=settings.VAPID_SUBJECT,
-            # Development and tests push to a local service; production only to public addresses.
-            public_only=settings.MODE == "production",
-        )
-        if result.ok:
-            delivered.append(subscription.pk)
-        elif result.gone:
-            gone.append(subscription.pk)
-        else:
-            logger.warning(
-                "web push failed", extra={"status": result.status, "subscription": subscription.pk}
+    # One session for the batch (connections to a push service are reused). Development and tests
+    # push to a local service; production only to public addresses.
+    session = outbound.public_session() if settings.MODE == "production" else None
+    try:
+        for subscription in PushSubscription.objects.filter(user_id__in=wanted).order_by("id"):
+            result = webpush.push_send(
+                target=webpush.PushTarget(subscription.endpoint, subscription.p256dh, subscription.auth),
+                payload=payload,
+                vapid_private_key=settings.VAPID_PRIVATE_KEY,
+                subject=settings.VAPID_SUBJECT,
+                session=session,
             )
+            if result.ok:
+                delivered.append(subscription.pk)
+            elif result.gone:
+                gone.append(subscription.pk)
+            else:
+                logger.warning(
+                    "web push failed", extra={"status": result.status, "subscription": subscription.pk}
+                )
+    finally:
+        if session is not None:
+            session.close()
     if gone:
         services.push_subscriptions_gone(ids=gone)
     if delivered:

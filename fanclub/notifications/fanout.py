@@ -48,7 +48,7 @@ SELECT fan_id FROM creators_membership
 # A recipient's notice carries the post's text only when the access policy lets them read it (the
 # policy's own test, with each recipient as the viewer): a locked post's card hides its text, and so
 # does its notice, in the list, on the socket, in the push and in the email.
-_RECIPIENT_HAS_ACCESS_SQL = policy.HAS_ACCESS_SQL.replace("%(viewer)s", "r.id")
+_RECIPIENT_HAS_ACCESS_SQL = policy.has_access_sql(viewer="r.id")
 INSERT_SQL = f"""
 INSERT INTO notifications_notification (recipient_id, kind, actor_id, data, dedupe_key, created_at)
 SELECT r.id, %(kind)s, %(creator)s,
